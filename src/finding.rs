@@ -1,0 +1,99 @@
+//! Findings: what a check observed, each under a stable kebab-case code.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::codes::Code;
+
+/// How serious one finding is. `error` is not a level: a probe that could not
+/// complete is a check *status* (see [`Finding::incomplete`]).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// For the record; never blocks.
+    Info,
+    /// Worth fixing; blocks only with `--strict`.
+    Warn,
+    /// Blocks go-live on a check of severity `error`.
+    Fail,
+}
+
+impl Level {
+    /// Report spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Fail => "fail",
+        }
+    }
+}
+
+/// One observation of a check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    /// Stable kebab-case code; `golive explain CODE` describes it.
+    pub code: String,
+    /// How serious it is.
+    pub level: Level,
+    /// One line saying what was observed.
+    pub message: String,
+    /// How to fix it.
+    pub remediation: String,
+    /// Link to the relevant Octopus documentation, where one exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docs: Option<String>,
+    /// The probe could not complete because of this (timeout, 5xx, refused
+    /// connection): the check's status becomes `error`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub incomplete: bool,
+}
+
+impl Finding {
+    /// A finding at the code's default level, with its standard remediation.
+    pub fn new(code: &Code, message: impl Into<String>) -> Self {
+        Finding {
+            code: code.code.to_string(),
+            level: code.level,
+            message: one_line(message.into()),
+            remediation: code.fix.to_string(),
+            docs: code.docs.map(str::to_string),
+            incomplete: false,
+        }
+    }
+
+    /// A finding that means the probe could not complete.
+    pub fn incomplete(code: &Code, message: impl Into<String>) -> Self {
+        Finding {
+            incomplete: true,
+            ..Finding::new(code, message)
+        }
+    }
+
+    /// Overrides the level (e.g. `info` for a simulator env).
+    pub fn with_level(mut self, level: Level) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// Replaces the standard remediation with a more specific one.
+    pub fn with_remediation(mut self, remediation: impl Into<String>) -> Self {
+        self.remediation = remediation.into();
+        self
+    }
+}
+
+/// Folds a message onto one line: findings are one-liners by contract.
+fn one_line(s: String) -> String {
+    if s.contains(['\n', '\r']) {
+        s.split(['\n', '\r'])
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        s
+    }
+}

@@ -1,0 +1,22 @@
+//! golive: tells a team integrating the Octopus Cards API whether its integration
+//! is ready for production, and if not, exactly what is wrong and how to fix it.
+//!
+//! Data flows one way: manifest text -> [`manifest::Manifest`] -> planned checks ->
+//! findings -> [`report::Report`] -> renderers -> [`exit::Exit`]. The binary in
+//! `main.rs` only parses arguments and calls [`app::run`].
+
+pub mod app;
+pub mod checks;
+pub mod cli;
+pub mod codes;
+pub mod duration;
+pub mod exit;
+pub mod finding;
+pub mod ksuid;
+pub mod manifest;
+pub mod octopus;
+pub mod report;
+pub mod runner;
+pub mod secret;
+pub mod sim;
+pub mod tier;

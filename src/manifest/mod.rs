@@ -1,0 +1,5 @@
+//! The checks manifest (`checks.toml`, version 1): loading and validation.
+
+mod model;
+
+pub use model::*;

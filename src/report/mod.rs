@@ -1,0 +1,5 @@
+//! Reports: the model and its renderers.
+
+pub mod model;
+
+pub use model::*;

@@ -1,0 +1,185 @@
+//! The report model: what a run found, independent of how it is rendered.
+//!
+//! This is the JSON report (`schema_version` 1, SPEC section 4) as Rust types; the
+//! JSON Schema printed by `golive schema` is derived from them, so the two cannot
+//! drift. Renderers are pure functions of a [`Report`]; none decides the verdict.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::finding::Finding;
+use crate::manifest::Severity;
+use crate::tier::Tier;
+
+/// The report format version. Bumped only on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One run of golive against one environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(
+    title = "golive report",
+    description = "The result of one `golive check` run against one environment."
+)]
+pub struct Report {
+    /// Report format version; always 1 for this schema.
+    pub schema_version: u32,
+    /// The tool that wrote the report.
+    pub tool: Tool,
+    /// Path of the manifest, as given.
+    pub manifest: String,
+    /// The environment that was checked.
+    pub environment: Environment,
+    /// When the run started, RFC 3339 UTC.
+    pub started_at: String,
+    /// Wall time of the whole run in milliseconds.
+    pub duration_ms: u64,
+    /// The overall answer.
+    pub verdict: Verdict,
+    /// The process exit code that goes with the verdict (0, 1 or 3).
+    pub exit_code: i32,
+    /// Count of checks per status.
+    pub summary: Summary,
+    /// Every selected check, in manifest order.
+    pub checks: Vec<CheckReport>,
+}
+
+/// Name and version of the tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Tool {
+    /// Always `golive`.
+    pub name: String,
+    /// The golive version.
+    pub version: String,
+}
+
+/// The environment a run targeted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Environment {
+    /// The env name from the manifest.
+    pub name: String,
+    /// Its Octopus tier.
+    pub tier: Tier,
+    /// The API base URL that was used.
+    pub base_url: String,
+    /// Whether golive's built-in simulator stood in for Octopus.
+    #[serde(default)]
+    pub simulator: bool,
+}
+
+/// The overall answer of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// No blocking check failed or errored (exit 0).
+    Ready,
+    /// At least one blocking check failed (exit 1).
+    NotReady,
+    /// Nothing failed, but a blocking check could not complete (exit 3).
+    Inconclusive,
+}
+
+impl Verdict {
+    /// Report spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ready => "ready",
+            Verdict::NotReady => "not_ready",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// The result of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Nothing above info.
+    Pass,
+    /// A warning, or a failure on a non-blocking check.
+    Warn,
+    /// A fail finding on a check of severity `error`.
+    Fail,
+    /// The probe could not complete (timeout, DNS, TLS, 5xx).
+    Error,
+    /// Not applicable, filtered out, or made meaningless by an earlier finding.
+    Skip,
+    /// Would block, but an unexpired waiver covers it.
+    Waived,
+}
+
+impl Status {
+    /// Report spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::Skip => "skip",
+            Status::Waived => "waived",
+        }
+    }
+}
+
+/// Count of checks per status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Summary {
+    /// All checks in the report.
+    pub total: usize,
+    /// Checks that passed.
+    pub pass: usize,
+    /// Checks that warned.
+    pub warn: usize,
+    /// Checks that failed.
+    pub fail: usize,
+    /// Checks that could not complete.
+    pub error: usize,
+    /// Checks that were skipped.
+    pub skip: usize,
+    /// Checks covered by a waiver.
+    pub waived: usize,
+}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CheckReport {
+    /// The check id from the manifest.
+    pub id: String,
+    /// The check kind.
+    pub kind: String,
+    /// What the check proves, in a few words.
+    pub title: String,
+    /// The check's severity from the manifest.
+    pub severity: Severity,
+    /// The outcome.
+    pub status: Status,
+    /// Whether this result holds the launch back (counts toward `not_ready` or
+    /// `inconclusive`).
+    pub blocking: bool,
+    /// How long the check took in milliseconds.
+    pub duration_ms: u64,
+    /// One line: the most important thing about the result.
+    pub summary: String,
+    /// What the check observed.
+    pub findings: Vec<Finding>,
+    /// Kind-specific facts behind the findings (an object; secrets redacted).
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
+    pub evidence: serde_json::Value,
+    /// `X-Request-Id` values the API returned to this check's calls.
+    pub request_ids: Vec<String>,
+    /// The waiver that applied to this check, if any (also when expired).
+    pub waiver: Option<WaiverReport>,
+}
+
+/// A waiver as applied to a check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct WaiverReport {
+    /// Why the check was waived.
+    pub reason: String,
+    /// Who is accountable.
+    pub owner: String,
+    /// Last day it applies (inclusive, UTC), `YYYY-MM-DD`.
+    pub expires: String,
+    /// True when the waiver has run out and no longer hides the result.
+    pub expired: bool,
+}

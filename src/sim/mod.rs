@@ -1,0 +1,5 @@
+//! The Octopus API simulator.
+
+pub mod scenario;
+
+pub use scenario::Scenario;
