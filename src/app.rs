@@ -1,1 +1,475 @@
-//! (in progress)
+//! The application: turns parsed arguments into work and an exit code.
+//!
+//! Errors that mean "nothing was probed" (bad manifest, unknown env, bad flags) are
+//! printed to stderr and give exit 2; a report that cannot be written gives exit 4;
+//! otherwise the exit code is the verdict. stdout carries only the report.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::checks::{OtherEnv, Target};
+use crate::cli::{CheckArgs, Cli, ColorChoice, Command, ExplainArgs, Format, ListArgs, ManifestArgs, SimArgs};
+use crate::exit::Exit;
+use crate::manifest::{self, Manifest};
+use crate::octopus::{ClientConfig, OctopusClient};
+use crate::report::{self, Environment, Report, Status, Tool};
+use crate::runner::{self, Progress, RunOptions};
+use crate::secret::{Redactor, SecretError};
+use crate::sim::{self, Scenario, SimConfig};
+
+/// Runs golive with parsed arguments and returns the exit code.
+pub fn run(cli: Cli) -> Exit {
+    let stderr_color = decide_color(cli.color, std::io::stderr().is_terminal());
+    init_logging(cli.verbose, cli.quiet, stderr_color);
+    let out_color = decide_color(cli.color, std::io::stdout().is_terminal());
+    let result = match cli.command {
+        Command::Schema => print_stdout(&format!("{}\n", pretty(&report::schema::report_schema()))),
+        Command::Explain(args) => explain(&args),
+        Command::Validate(args) => validate(&args),
+        Command::List(args) => list(&args),
+        Command::Check(args) => with_runtime(|| check(&args, out_color, cli.verbose, cli.quiet)),
+        Command::Sim(args) => with_runtime(|| sim_forever(&args)),
+    };
+    match result {
+        Ok(exit) => exit,
+        Err(Failure { exit, message }) => {
+            eprintln!("{}", error_line(&message, stderr_color));
+            exit
+        }
+    }
+}
+
+/// A run that ends before (or instead of) a report.
+#[derive(Debug)]
+struct Failure {
+    exit: Exit,
+    message: String,
+}
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure { exit: Exit::Usage, message: message.into() }
+}
+
+fn internal(message: impl Into<String>) -> Failure {
+    Failure { exit: Exit::Internal, message: message.into() }
+}
+
+fn error_line(message: &str, color: bool) -> String {
+    if color {
+        use colored::Colorize;
+        format!("{} {message}", "error:".red().bold())
+    } else {
+        format!("error: {message}")
+    }
+}
+
+fn with_runtime<F, Fut>(f: F) -> Result<Exit, Failure>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Exit, Failure>>,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| internal(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(f())
+}
+
+fn decide_color(choice: ColorChoice, is_terminal: bool) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let forced = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0");
+    let on = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !no_color && (is_terminal || forced),
+    };
+    // `colored` consults its own global switch; golive decides once and passes the
+    // decision down, so the switch is simply left on.
+    colored::control::set_override(true);
+    on
+}
+
+fn init_logging(verbose: u8, quiet: bool, color: bool) {
+    let filter = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "warn,golive=info",
+        (false, _) => "warn,golive=debug",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+fn load(args: &ManifestArgs) -> Result<Manifest, Failure> {
+    manifest::load(&args.manifest).map_err(|e| Failure { exit: Exit::Usage, message: e.render().trim_end().to_string() })
+}
+
+fn pick_env<'m>(m: &'m Manifest, requested: Option<&str>) -> Result<&'m manifest::EnvSpec, Failure> {
+    let known = || m.envs.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ");
+    let name = match (requested, m.default_env.as_deref()) {
+        (Some(n), _) => n,
+        (None, Some(d)) => d,
+        (None, None) if m.envs.len() == 1 => m.envs[0].name.as_str(),
+        (None, None) => {
+            return Err(usage(format!(
+                "{}: no --env given and the manifest has no default_env (envs: {})",
+                m.path.display(),
+                known()
+            )));
+        }
+    };
+    m.env(name).ok_or_else(|| {
+        usage(format!(
+            "--env {name}: no env `{name}` in {} (envs: {})",
+            m.path.display(),
+            if m.envs.is_empty() { "none".to_string() } else { known() }
+        ))
+    })
+}
+
+fn validate(args: &ManifestArgs) -> Result<Exit, Failure> {
+    let m = load(args)?;
+    let envs: Vec<&str> = m.envs.iter().map(|e| e.name.as_str()).collect();
+    print_stdout(&format!(
+        "{}: valid (version {}, envs: {}, {} check{}, {} waiver{})\n",
+        m.path.display(),
+        m.version,
+        if envs.is_empty() { "none".to_string() } else { envs.join(", ") },
+        m.checks.len(),
+        if m.checks.len() == 1 { "" } else { "s" },
+        m.waivers.len(),
+        if m.waivers.len() == 1 { "" } else { "s" },
+    ))
+}
+
+fn list(args: &ListArgs) -> Result<Exit, Failure> {
+    let m = load(&args.manifest)?;
+    let env = pick_env(&m, args.env.as_deref())?;
+    let planned = runner::plan(&m, &env.name, &[], &[]).map_err(|e| usage(e.to_string()))?;
+    let width = planned.iter().map(|p| p.spec.id.len()).max().unwrap_or(2).max(2);
+    let mut text = format!("{:width$}  {:13}  {:8}  {}\n", "ID", "KIND", "SEVERITY", "TAGS");
+    for p in &planned {
+        let tags = p.spec.tags.join(",");
+        let note = p.skip.as_ref().map(|s| format!("  (skip: {s})")).unwrap_or_default();
+        text.push_str(&format!(
+            "{:width$}  {:13}  {:8}  {}{note}\n",
+            p.spec.id,
+            p.spec.kind.name(),
+            p.spec.severity.as_str(),
+            if tags.is_empty() { "-" } else { &tags }
+        ));
+    }
+    let runs = planned.iter().filter(|p| p.skip.is_none()).count();
+    text.push_str(&format!("{runs} of {} checks run for env `{}` ({})\n", planned.len(), env.name, env.tier));
+    print_stdout(&text)
+}
+
+fn explain(args: &ExplainArgs) -> Result<Exit, Failure> {
+    if args.list {
+        let width = crate::codes::ALL.iter().map(|c| c.code.len()).max().unwrap_or(0);
+        let mut text = String::new();
+        for c in crate::codes::ALL {
+            let level = if c.incomplete { "error" } else { c.level.as_str() };
+            text.push_str(&format!("{:width$}  {:12} {:5}  {}\n", c.code, c.check, level, c.title));
+        }
+        return print_stdout(&text);
+    }
+    let code = args.code.as_deref().unwrap_or_default();
+    let Some(c) = crate::codes::find(code) else {
+        let near = crate::codes::nearest(code);
+        return Err(usage(format!(
+            "unknown finding code `{code}`; did you mean {}? (`golive explain --list` lists every code)",
+            near.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+        )));
+    };
+    let level = if c.incomplete { "check status error (the probe could not complete)".to_string() } else { format!("level {}", c.level.as_str()) };
+    let mut text = format!("{}  ({} check, {level})\n\n  {}\n\nWhy it matters\n", c.code, c.check, c.title);
+    text.push_str(&wrap(c.why, 78, "  "));
+    text.push_str("\nHow to fix it\n");
+    text.push_str(&wrap(c.fix, 78, "  "));
+    if let Some(d) = c.docs {
+        text.push_str(&format!("\nDocs: {d}\n"));
+    }
+    print_stdout(&text)
+}
+
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from(indent);
+    for word in text.split_whitespace() {
+        if line.len() > indent.len() && line.len() + 1 + word.len() > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = String::from(indent);
+        }
+        if line.len() > indent.len() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
+fn pretty(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+/// Writes to stdout; a closed pipe (e.g. `| head`) is not an error.
+fn print_stdout(text: &str) -> Result<Exit, Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(Exit::Ready),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Exit::Ready),
+        Err(e) => Err(internal(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+async fn check(args: &CheckArgs, color: bool, verbose: u8, quiet: bool) -> Result<Exit, Failure> {
+    let started_at = jiff::Timestamp::now();
+    let clock = std::time::Instant::now();
+    let m = load(&args.manifest)?;
+    let env = pick_env(&m, args.env.as_deref())?.clone();
+    let scenario = match (&args.scenario, &env.scenario) {
+        (Some(_), _) if !env.simulator => {
+            return Err(usage(format!("--scenario applies only to an env with `simulator = true`; env `{}` is not one", env.name)));
+        }
+        (Some(s), _) | (None, Some(s)) => Scenario::parse(s)
+            .ok_or_else(|| usage(format!("--scenario {s}: unknown scenario (known: {})", Scenario::names())))?,
+        (None, None) => Scenario::Healthy,
+    };
+    let planned = runner::plan(&m, &env.name, &args.only, &args.skip).map_err(|e| usage(e.to_string()))?;
+
+    // The simulator, when this env asks for it, lives as long as the run.
+    let mut redactor = Redactor::default();
+    let (base_url, api_key, api_secret, sim_handle) = if env.simulator {
+        let handle = sim::start(SimConfig { tier: env.tier, scenario, ..SimConfig::default() })
+            .await
+            .map_err(|e| internal(format!("cannot start the simulator: {e}")))?;
+        let url = reqwest::Url::parse(&handle.base_url()).map_err(|e| internal(format!("simulator URL: {e}")))?;
+        (url, Ok(handle.api_key().clone()), Ok(handle.api_secret().clone()), Some(handle))
+    } else {
+        let url = match &env.base_url {
+            Some(u) => u.clone(),
+            None => reqwest::Url::parse(env.tier.canonical_url()).expect("canonical URLs are valid"),
+        };
+        let resolve = |r: &Option<crate::secret::SecretRef>, field: &str| match r {
+            Some(r) => r.resolve(&m.base_dir),
+            None => Err(SecretError::Missing(format!("{field} (not configured)"))),
+        };
+        (url, resolve(&env.api_key, "api_key"), resolve(&env.api_secret, "api_secret"), None)
+    };
+    for s in [&api_key, &api_secret].into_iter().flatten() {
+        redactor.add(s);
+    }
+    if let Some(r) = &env.webhook_secret
+        && let Ok(s) = r.resolve(&m.base_dir)
+    {
+        redactor.add(&s);
+    }
+    let others = other_envs(&m, &env.name, &mut redactor);
+    let ca_pem = match &env.ca_file {
+        Some(p) => {
+            let full = if p.is_absolute() { p.clone() } else { m.base_dir.join(p) };
+            Some(std::fs::read(&full).map_err(|e| usage(format!("env `{}`: ca_file {} cannot be read: {e}", env.name, full.display())))?)
+        }
+        None => None,
+    };
+    let api = OctopusClient::new(ClientConfig { base_url: base_url.clone(), tier: env.tier, ca_pem })
+        .map_err(|e| usage(format!("env `{}`: {e}", env.name)))?;
+    let target = Arc::new(Target { env: env.clone(), base_url: base_url.clone(), api_key, api_secret, others });
+
+    let opts = RunOptions {
+        jobs: usize::from(args.jobs),
+        timeout: args.timeout,
+        strict: args.strict,
+        use_waivers: !args.no_waivers,
+        today: jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+    };
+    let running = planned.iter().filter(|p| p.skip.is_none()).count();
+    let progress = (!quiet && std::io::stderr().is_terminal()).then(|| TerminalProgress::new(running));
+    let checks = runner::run(
+        &planned,
+        target,
+        api,
+        &m.waivers,
+        &opts,
+        progress.clone().map(|p| p as Arc<dyn Progress>),
+    )
+    .await;
+    if let Some(p) = &progress {
+        p.bar.finish_and_clear();
+    }
+    if let Some(h) = sim_handle {
+        h.shutdown();
+    }
+
+    let verdict = runner::verdict(&checks);
+    let exit = match verdict {
+        report::Verdict::Ready => Exit::Ready,
+        report::Verdict::NotReady => Exit::NotReady,
+        report::Verdict::Inconclusive => Exit::Inconclusive,
+    };
+    let report = Report {
+        schema_version: report::SCHEMA_VERSION,
+        tool: Tool { name: "golive".into(), version: env!("CARGO_PKG_VERSION").into() },
+        manifest: m.path.display().to_string(),
+        environment: Environment {
+            name: env.name.clone(),
+            tier: env.tier,
+            base_url: base_url.to_string().trim_end_matches('/').to_string(),
+            simulator: env.simulator,
+        },
+        started_at: started_at.round(jiff::Unit::Second).map_or_else(|_| started_at.to_string(), |t| t.to_string()),
+        duration_ms: clock.elapsed().as_millis() as u64,
+        verdict,
+        exit_code: exit.code(),
+        summary: Report::summarize(&checks),
+        checks,
+    };
+    let report = scrub(report, &redactor);
+
+    if let Some(path) = &args.report_json {
+        write_report_file(path, &report)?;
+    }
+    let mut buf = Vec::new();
+    let rendered = match args.format {
+        Format::Human => report::human::render(&report, &mut buf, &report::human::HumanOptions { color, verbose }),
+        Format::Json => report::json::render(&report, &mut buf),
+    };
+    rendered.map_err(|e| internal(format!("cannot render the report: {e}")))?;
+    print_stdout(&String::from_utf8_lossy(&buf))?;
+    Ok(exit)
+}
+
+/// Last line of defence: no resolved secret value survives anywhere in the report.
+fn scrub(report: Report, redactor: &Redactor) -> Report {
+    let Ok(mut value) = serde_json::to_value(&report) else { return report };
+    redactor.scrub_json(&mut value);
+    serde_json::from_value(value).unwrap_or(report)
+}
+
+fn write_report_file(path: &Path, report: &Report) -> Result<(), Failure> {
+    let mut buf = Vec::new();
+    report::json::render(report, &mut buf).map_err(|e| internal(format!("cannot render the JSON report: {e}")))?;
+    std::fs::write(path, buf).map_err(|e| internal(format!("cannot write the JSON report to {}: {e}", path.display())))
+}
+
+fn other_envs(m: &Manifest, selected: &str, redactor: &mut Redactor) -> Vec<OtherEnv> {
+    m.envs
+        .iter()
+        .filter(|e| e.name != selected)
+        .map(|e| {
+            let mut digest_of = |r: &Option<crate::secret::SecretRef>| {
+                r.as_ref().map(|r| {
+                    // Resolved only to compare digests; a missing value is simply not compared.
+                    let resolved = r.resolve(&m.base_dir).ok();
+                    if let Some(s) = &resolved {
+                        redactor.add(s);
+                    }
+                    (r.clone(), resolved.map(|s| s.digest()))
+                })
+            };
+            OtherEnv {
+                name: e.name.clone(),
+                tier: e.tier,
+                simulator: e.simulator,
+                key: digest_of(&e.api_key),
+                secret: digest_of(&e.api_secret),
+            }
+        })
+        .collect()
+}
+
+async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
+    let scenario = Scenario::parse(&args.scenario)
+        .ok_or_else(|| usage(format!("--scenario {}: unknown scenario (known: {})", args.scenario, Scenario::names())))?;
+    let config = SimConfig {
+        listen: args.listen,
+        tier: args.tier.into(),
+        scenario,
+        latency: args.latency.unwrap_or_default(),
+    };
+    let handle = sim::start(config.clone())
+        .await
+        .map_err(|e| usage(format!("--listen {}: cannot listen: {e}", args.listen)))?;
+    let allowlist: Vec<String> = handle.allowlist().iter().map(ToString::to_string).collect();
+    let text = format!(
+        "golive simulator: {tier} tier, scenario {scenario}, listening on {url}\n\
+         \n\
+         \x20 base_url     {url}\n\
+         \x20 api_key      {key}\n\
+         \x20 api_secret   {secret}\n\
+         \x20 client IP    {ip} (as the simulated API sees you; allowlist: {allow})\n\
+         \x20 IP echo      {url}/ip\n\
+         \n\
+         These are the simulator's own throw-away credentials. To check against it:\n\
+         \n\
+         \x20 [env.local]\n\
+         \x20 tier = \"{tier}\"\n\
+         \x20 base_url = \"{url}\"\n\
+         \x20 api_key = {{ env = \"SIM_API_KEY\" }}\n\
+         \x20 api_secret = {{ env = \"SIM_API_SECRET\" }}\n\
+         \n\
+         Press Ctrl-C to stop.{verbose_hint}\n",
+        tier = config.tier,
+        url = handle.base_url(),
+        key = handle.api_key().expose(),
+        secret = handle.api_secret().expose(),
+        ip = handle.client_ip(),
+        allow = if allowlist.is_empty() { "none".into() } else { allowlist.join(", ") },
+        verbose_hint = if tracing::enabled!(target: "golive::sim", tracing::Level::INFO) { "" } else { " Add -v to log every request." },
+    );
+    print_stdout(&text)?;
+    tokio::signal::ctrl_c().await.map_err(|e| internal(format!("cannot wait for Ctrl-C: {e}")))?;
+    handle.shutdown();
+    eprintln!("simulator stopped");
+    Ok(Exit::Ready)
+}
+
+/// The live progress display: only on a terminal, only on stderr.
+struct TerminalProgress {
+    bar: indicatif::ProgressBar,
+    running: Mutex<Vec<String>>,
+}
+
+impl TerminalProgress {
+    fn new(total: usize) -> Arc<Self> {
+        let bar = indicatif::ProgressBar::with_draw_target(Some(total as u64), indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} checks {pos}/{len} [{elapsed}] {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        Arc::new(TerminalProgress { bar, running: Mutex::new(Vec::new()) })
+    }
+
+    fn show(&self, running: &[String]) {
+        self.bar.set_message(if running.is_empty() { String::new() } else { format!("running: {}", running.join(", ")) });
+    }
+}
+
+impl Progress for TerminalProgress {
+    fn started(&self, id: &str) {
+        let mut r = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        r.push(id.to_string());
+        self.show(&r);
+    }
+
+    fn finished(&self, id: &str, status: Status) {
+        let mut r = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        r.retain(|x| x != id);
+        self.show(&r);
+        self.bar.inc(1);
+        if matches!(status, Status::Fail | Status::Error) {
+            self.bar.println(format!("  {} {id}", status.as_str().to_uppercase()));
+        }
+    }
+}

@@ -1,1 +1,223 @@
-//! (in progress)
+//! Command-line types (clap derive) and nothing else: parsing only, no behaviour.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Is this Octopus Cards API integration ready for production?
+///
+/// golive loads a checks manifest (checks.toml), runs every pre-launch probe against
+/// one environment concurrently, and prints a pass/fail report with the fix for every
+/// problem. It ships with an Octopus API simulator, so it runs without an account.
+#[derive(Debug, Parser)]
+#[command(name = "golive", version, propagate_version = true, max_term_width = 100)]
+#[command(after_help = "\
+Examples:
+  golive check                        run ./checks.toml against its default env
+  golive check -e production --strict  gate a production launch; warnings block too
+  golive check --format json > report.json
+  golive validate                     lint the manifest; no network
+  golive explain login-rejected       what a finding code means and how to fix it
+  golive sim                          run the Octopus simulator on loopback
+
+Exit codes: 0 ready, 1 not ready, 2 usage or manifest error, 3 inconclusive, 4 internal error.")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// When to use colours on the terminal.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, env = "GOLIVE_COLOR")]
+    pub color: ColorChoice,
+
+    /// More detail on stderr: -v logs each API call, -vv adds debug detail. Secrets are never shown.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only errors on stderr; no progress display.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the checks against one environment and print the report.
+    ///
+    /// The exit code is the verdict: 0 ready, 1 not ready, 3 inconclusive (a blocking
+    /// check could not complete); 2 means nothing was probed (bad manifest or flags).
+    #[command(after_help = "\
+Examples:
+  golive check                               the default env of ./checks.toml
+  golive check -e sandbox --only wallet-usd  one check (by id or tag)
+  golive check --scenario low-balance        the demo simulator, misbehaving
+  golive check --format json --report-json out/golive.json")]
+    Check(CheckArgs),
+
+    /// Load and lint the manifest only: no network, no secrets needed. Exit 0 or 2.
+    Validate(ManifestArgs),
+
+    /// List the checks that would run for an environment: id, kind, severity, tags.
+    List(ListArgs),
+
+    /// Run the Octopus API simulator on loopback until interrupted.
+    ///
+    /// Prints the base URL and the credentials to use. Point an env at it with
+    /// base_url, or use `simulator = true` in the manifest to have `golive check`
+    /// start one by itself.
+    Sim(SimArgs),
+
+    /// Print the JSON Schema of the report (`--format json`).
+    Schema,
+
+    /// Explain a finding code: what it means, why it matters, how to fix it.
+    Explain(ExplainArgs),
+}
+
+/// `--manifest`.
+#[derive(Debug, Args)]
+pub struct ManifestArgs {
+    /// The checks manifest.
+    #[arg(short, long, value_name = "PATH", default_value = "checks.toml", env = "GOLIVE_MANIFEST")]
+    pub manifest: PathBuf,
+}
+
+/// Arguments of `golive list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub manifest: ManifestArgs,
+
+    /// The environment (default: the manifest's default_env).
+    #[arg(short, long, value_name = "NAME", env = "GOLIVE_ENV")]
+    pub env: Option<String>,
+}
+
+/// Arguments of `golive check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub manifest: ManifestArgs,
+
+    /// The environment to check (default: the manifest's default_env).
+    #[arg(short, long, value_name = "NAME", env = "GOLIVE_ENV")]
+    pub env: Option<String>,
+
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Also write the JSON report to this file.
+    #[arg(long, value_name = "PATH")]
+    pub report_json: Option<PathBuf>,
+
+    /// Run only these checks (an id or a tag; repeatable).
+    #[arg(long, value_name = "ID|TAG")]
+    pub only: Vec<String>,
+
+    /// Do not run these checks (an id or a tag; repeatable).
+    #[arg(long, value_name = "ID|TAG")]
+    pub skip: Vec<String>,
+
+    /// Warnings block go-live too (checks of severity info never block).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Ignore every [[waiver]]: for gates that must see the raw result.
+    #[arg(long)]
+    pub no_waivers: bool,
+
+    /// How many checks run at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+
+    /// Time budget of the whole run, e.g. 30s or 2m (each check also has its own timeout).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+
+    /// For an env with `simulator = true`: the simulator scenario to run
+    /// (healthy, low-balance, blocked-ip, wrong-tier, rate-limited).
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<String>,
+}
+
+/// Arguments of `golive sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Address to listen on (loopback by default; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Which tier the simulator impersonates; its credentials work only for that tier.
+    #[arg(long, value_enum, default_value_t = TierArg::Sandbox)]
+    pub tier: TierArg,
+
+    /// Misbehave on purpose: healthy, low-balance, blocked-ip, wrong-tier, rate-limited.
+    #[arg(long, value_name = "NAME", default_value = "healthy")]
+    pub scenario: String,
+
+    /// Delay every response by this much, e.g. 200ms (for benchmarks).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub latency: Option<std::time::Duration>,
+}
+
+/// Arguments of `golive explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A finding code, e.g. login-rejected. `golive explain --list` lists them all.
+    #[arg(required_unless_present = "list")]
+    pub code: Option<String>,
+
+    /// List every finding code with its one-line meaning.
+    #[arg(long)]
+    pub list: bool,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colours on a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A coloured report for people.
+    Human,
+    /// The versioned JSON report (see `golive schema`).
+    Json,
+}
+
+/// `--tier`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TierArg {
+    /// The sandbox tier.
+    Sandbox,
+    /// The production tier.
+    Production,
+}
+
+impl From<TierArg> for crate::tier::Tier {
+    fn from(t: TierArg) -> Self {
+        match t {
+            TierArg::Sandbox => crate::tier::Tier::Sandbox,
+            TierArg::Production => crate::tier::Tier::Production,
+        }
+    }
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d = crate::duration::parse(s).map_err(|e| e.to_string())?;
+    if d.is_zero() {
+        return Err("must be longer than zero".into());
+    }
+    Ok(d)
+}

@@ -246,6 +246,14 @@ mod tests {
     }
 
     #[test]
+    fn every_code_is_documented_in_the_readme() {
+        let readme = include_str!("../README.md");
+        for c in ALL {
+            assert!(readme.contains(&format!("| `{}` |", c.code)), "README.md lacks a row for `{}`", c.code);
+        }
+    }
+
+    #[test]
     fn nearest_suggests_close_codes() {
         assert_eq!(nearest("login-rejectd")[0], "login-rejected");
         assert!(nearest("wallet-gone").contains(&"wallet-missing"));

@@ -1,1 +1,350 @@
-//! (in progress)
+//! The runner: which checks run, running them concurrently under their time
+//! budgets, and turning findings into statuses, waivers and a verdict.
+//!
+//! The policy lives here and only here: checks report findings, renderers print
+//! the result, and neither decides what blocks go-live. Results are kept in
+//! manifest order whatever order checks finish in.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use crate::checks::{self, CheckContext, Target};
+use crate::codes;
+use crate::finding::{Finding, Level};
+use crate::manifest::{CheckSpec, Manifest, Severity, WaiverSpec};
+use crate::octopus::{CallLog, OctopusClient};
+use crate::report::{CheckReport, Status, Verdict, WaiverReport};
+
+/// A check of the manifest and whether it runs in this run.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// The check.
+    pub spec: CheckSpec,
+    /// `None` when it runs; otherwise why it is skipped.
+    pub skip: Option<String>,
+}
+
+/// Why `--only`/`--skip` could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{flag} `{value}` matches no check id or tag in the manifest{}", if .known.is_empty() { String::new() } else { format!(" (ids and tags: {})", .known) })]
+pub struct SelectError {
+    /// `--only` or `--skip`.
+    pub flag: &'static str,
+    /// The value given.
+    pub value: String,
+    /// Known ids and tags.
+    pub known: String,
+}
+
+/// Decides which checks run for `env`: those that apply to it, narrowed by `--only`
+/// and `--skip` (each an id or a tag). Every check of the manifest is returned, so
+/// the report can say why a check did not run.
+pub fn plan(manifest: &Manifest, env: &str, only: &[String], skip: &[String]) -> Result<Vec<Planned>, SelectError> {
+    let matches = |spec: &CheckSpec, sel: &str| spec.id == sel || spec.tags.iter().any(|t| t == sel);
+    let mut known: Vec<&str> = manifest.checks.iter().map(|c| c.id.as_str()).collect();
+    for c in &manifest.checks {
+        known.extend(c.tags.iter().map(String::as_str));
+    }
+    known.sort_unstable();
+    known.dedup();
+    for (flag, values) in [("--only", only), ("--skip", skip)] {
+        if let Some(v) = values.iter().find(|v| !manifest.checks.iter().any(|c| matches(c, v))) {
+            return Err(SelectError { flag, value: v.clone(), known: known.join(", ") });
+        }
+    }
+    Ok(manifest
+        .checks
+        .iter()
+        .map(|spec| {
+            let skip_reason = if !spec.applies_to(env) {
+                Some(format!("not enabled for env `{env}` (envs = {:?})", spec.envs.as_deref().unwrap_or_default()))
+            } else if !only.is_empty() && !only.iter().any(|o| matches(spec, o)) {
+                Some("not selected by --only".to_string())
+            } else if let Some(s) = skip.iter().find(|s| matches(spec, s)) {
+                Some(format!("skipped by --skip {s}"))
+            } else {
+                None
+            };
+            Planned { spec: spec.clone(), skip: skip_reason }
+        })
+        .collect())
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Most checks in flight at once.
+    pub jobs: usize,
+    /// Whole-run time budget.
+    pub timeout: Option<Duration>,
+    /// Warnings block.
+    pub strict: bool,
+    /// Apply `[[waiver]]` entries.
+    pub use_waivers: bool,
+    /// Today's date (UTC) for waiver expiry.
+    pub today: jiff::civil::Date,
+}
+
+/// Notified as checks start and finish (the terminal progress display).
+pub trait Progress: Send + Sync {
+    /// A check started.
+    fn started(&self, id: &str);
+    /// A check finished with a provisional status.
+    fn finished(&self, id: &str, status: Status);
+}
+
+/// Runs the planned checks against one target and returns their reports in plan order.
+pub async fn run(
+    planned: &[Planned],
+    target: Arc<Target>,
+    api: Arc<OctopusClient>,
+    waivers: &[WaiverSpec],
+    opts: &RunOptions,
+    progress: Option<Arc<dyn Progress>>,
+) -> Vec<CheckReport> {
+    let run_deadline = opts.timeout.map(|t| Instant::now() + t);
+    let login_reported_by = planned
+        .iter()
+        .find(|p| p.skip.is_none() && matches!(p.spec.kind, crate::manifest::CheckKind::Credentials))
+        .map(|p| p.spec.id.clone());
+    let permits = Arc::new(Semaphore::new(opts.jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut reports: Vec<Option<CheckReport>> = vec![None; planned.len()];
+
+    for (index, p) in planned.iter().enumerate() {
+        if let Some(reason) = &p.skip {
+            reports[index] = Some(skipped_report(&p.spec, reason.clone()));
+            continue;
+        }
+        let spec = p.spec.clone();
+        let target = target.clone();
+        let api = api.clone();
+        let permits = permits.clone();
+        let progress = progress.clone();
+        let login_reported_by = login_reported_by.clone();
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await.expect("semaphore is never closed");
+            if let Some(p) = &progress {
+                p.started(&spec.id);
+            }
+            let started = Instant::now();
+            let check_deadline = started + spec.timeout;
+            let deadline = run_deadline.map_or(check_deadline, |r| r.min(check_deadline));
+            let log = CallLog::default();
+            let ctx = CheckContext { target, api, log: log.clone(), deadline, login_reported_by };
+            let outcome = tokio::time::timeout_at(deadline, checks::run(&spec, &ctx)).await;
+            let elapsed = started.elapsed();
+            let outcome = outcome.unwrap_or_else(|_| {
+                let by_run = run_deadline.is_some_and(|r| r <= check_deadline);
+                let finding = if by_run {
+                    Finding::incomplete(&codes::RUN_TIMEOUT, "cancelled when the run's --timeout expired")
+                } else {
+                    Finding::incomplete(
+                        &codes::CHECK_TIMEOUT,
+                        format!("did not finish within its timeout of {}", crate::duration::format(spec.timeout)),
+                    )
+                };
+                checks::CheckOutcome { findings: vec![finding], ..Default::default() }
+            });
+            let report = build_report(&spec, outcome, &log, elapsed);
+            if let Some(p) = &progress {
+                p.finished(&spec.id, report.status);
+            }
+            (index, report)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, report)) => reports[index] = Some(report),
+            Err(e) => tracing::error!("a check task failed: {e}"),
+        }
+    }
+    // A check whose task panicked still gets a report: an error, never a silent gap.
+    let mut out: Vec<CheckReport> = reports
+        .into_iter()
+        .zip(planned)
+        .map(|(r, p)| {
+            r.unwrap_or_else(|| {
+                let outcome = checks::CheckOutcome {
+                    findings: vec![Finding::incomplete(&codes::CHECK_TIMEOUT, "the check stopped unexpectedly (internal error)")],
+                    ..Default::default()
+                };
+                build_report(&p.spec, outcome, &CallLog::default(), Duration::ZERO)
+            })
+        })
+        .collect();
+    apply_policy(&mut out, planned, waivers, opts);
+    out
+}
+
+fn skipped_report(spec: &CheckSpec, reason: String) -> CheckReport {
+    CheckReport {
+        id: spec.id.clone(),
+        kind: spec.kind.name().to_string(),
+        title: checks::title(spec),
+        severity: spec.severity,
+        status: Status::Skip,
+        blocking: false,
+        duration_ms: 0,
+        summary: reason,
+        findings: vec![],
+        evidence: serde_json::json!({}),
+        request_ids: vec![],
+        waiver: None,
+    }
+}
+
+fn build_report(spec: &CheckSpec, mut outcome: checks::CheckOutcome, log: &CallLog, elapsed: Duration) -> CheckReport {
+    let calls = log.calls();
+    if !calls.is_empty() {
+        outcome.evidence("api_calls", &calls);
+    }
+    // Most important first: fail, warn, info; stable within a level.
+    outcome.findings.sort_by_key(|f| (std::cmp::Reverse(f.incomplete), std::cmp::Reverse(f.level)));
+    let status = match &outcome.skipped {
+        Some(_) => Status::Skip,
+        None => status_of(&outcome.findings, spec.severity),
+    };
+    let summary = match (&outcome.skipped, outcome.findings.first()) {
+        (Some(reason), _) => reason.clone(),
+        (None, Some(top)) if top.level > Level::Info || top.incomplete => top.message.clone(),
+        _ => outcome.pass_summary.clone().unwrap_or_else(|| "no problems found".to_string()),
+    };
+    CheckReport {
+        id: spec.id.clone(),
+        kind: spec.kind.name().to_string(),
+        title: checks::title(spec),
+        severity: spec.severity,
+        status,
+        blocking: false,
+        duration_ms: elapsed.as_millis() as u64,
+        summary,
+        findings: outcome.findings,
+        evidence: serde_json::Value::Object(outcome.evidence),
+        request_ids: log.request_ids(),
+        waiver: None,
+    }
+}
+
+/// A check's status from its findings and severity (SPEC section 3).
+pub fn status_of(findings: &[Finding], severity: Severity) -> Status {
+    if findings.iter().any(|f| f.incomplete) {
+        return Status::Error;
+    }
+    match findings.iter().map(|f| f.level).max() {
+        Some(Level::Fail) if severity == Severity::Error => Status::Fail,
+        Some(Level::Fail | Level::Warn) => Status::Warn,
+        _ => Status::Pass,
+    }
+}
+
+/// Whether a result holds the launch back.
+pub fn is_blocking(status: Status, severity: Severity, strict: bool) -> bool {
+    match (status, severity) {
+        (_, Severity::Info) => false,
+        (Status::Fail, _) => true,
+        (Status::Error, Severity::Error) => true,
+        (Status::Error | Status::Warn, Severity::Warn) => strict,
+        (Status::Warn, Severity::Error) => strict,
+        _ => false,
+    }
+}
+
+/// Applies `--strict` and waivers, setting `blocking`, `waived` and `waiver`.
+pub fn apply_policy(reports: &mut [CheckReport], planned: &[Planned], waivers: &[WaiverSpec], opts: &RunOptions) {
+    for (report, p) in reports.iter_mut().zip(planned) {
+        report.blocking = is_blocking(report.status, report.severity, opts.strict);
+        if !opts.use_waivers || p.skip.is_some() {
+            continue;
+        }
+        // The latest-expiring waiver for the check wins.
+        let Some(w) = waivers.iter().filter(|w| w.check == report.id).max_by_key(|w| w.expires) else {
+            continue;
+        };
+        let expired = opts.today > w.expires;
+        report.waiver = Some(WaiverReport {
+            reason: w.reason.clone(),
+            owner: w.owner.clone(),
+            expires: w.expires.to_string(),
+            expired,
+        });
+        if expired {
+            report.findings.push(Finding::new(
+                &codes::WAIVER_EXPIRED,
+                format!("the waiver by {} expired on {} and no longer hides this check", w.owner, w.expires),
+            ));
+            if report.status == Status::Pass {
+                report.status = Status::Warn;
+                report.summary = format!("waiver by {} expired on {}", w.owner, w.expires);
+                report.blocking = is_blocking(report.status, report.severity, opts.strict);
+            }
+        } else if report.blocking {
+            report.status = Status::Waived;
+            report.blocking = false;
+        }
+    }
+}
+
+/// The verdict of a set of check reports.
+pub fn verdict(reports: &[CheckReport]) -> Verdict {
+    let blocking = || reports.iter().filter(|r| r.blocking);
+    if blocking().any(|r| matches!(r.status, Status::Fail | Status::Warn)) {
+        Verdict::NotReady
+    } else if blocking().any(|r| r.status == Status::Error) {
+        Verdict::Inconclusive
+    } else {
+        Verdict::Ready
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(level: Level, incomplete: bool) -> Finding {
+        let mut f = Finding::new(&codes::LOGIN_OK, "x").with_level(level);
+        f.incomplete = incomplete;
+        f
+    }
+
+    #[test]
+    fn status_table() {
+        use Severity::*;
+        let cases = [
+            (vec![], Error, Status::Pass),
+            (vec![finding(Level::Info, false)], Error, Status::Pass),
+            (vec![finding(Level::Warn, false)], Error, Status::Warn),
+            (vec![finding(Level::Fail, false)], Error, Status::Fail),
+            (vec![finding(Level::Fail, false)], Warn, Status::Warn),
+            (vec![finding(Level::Fail, false)], Info, Status::Warn),
+            (vec![finding(Level::Fail, false), finding(Level::Info, true)], Error, Status::Error),
+        ];
+        for (findings, severity, want) in cases {
+            assert_eq!(status_of(&findings, severity), want, "{findings:?} {severity:?}");
+        }
+    }
+
+    #[test]
+    fn blocking_table() {
+        use Severity::*;
+        use Status::*;
+        let cases = [
+            (Fail, Error, false, true),
+            (Error, Error, false, true),
+            (Warn, Error, false, false),
+            (Warn, Error, true, true),
+            (Warn, Warn, false, false),
+            (Warn, Warn, true, true),
+            (Error, Warn, false, false),
+            (Warn, Info, true, false),
+            (Pass, Error, true, false),
+            (Skip, Error, true, false),
+        ];
+        for (status, severity, strict, want) in cases {
+            assert_eq!(is_blocking(status, severity, strict), want, "{status:?} {severity:?} strict={strict}");
+        }
+    }
+}

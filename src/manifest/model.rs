@@ -158,7 +158,8 @@ pub struct CheckSpec {
     pub tags: Vec<String>,
     /// Per-check time budget.
     pub timeout: Duration,
-    /// 1-based line of the `[[check]]` header, for messages.
+    /// 1-based line of the check's `id` key (of its `[[check]]` header when it has
+    /// none), for messages.
     pub line: usize,
 }
 

@@ -1,1 +1,642 @@
-//! (in progress)
+//! The Octopus API client golive uses for its probes.
+//!
+//! It is deliberately small and read-mostly, and the production-safety rules of
+//! SPEC section 5 are enforced here, in code, rather than by convention in checks:
+//!
+//! - there is no method for `/auth/logout`, `/auth/refresh` or order creation at all;
+//! - login happens at most once per client (one client per run and environment) and
+//!   the session is shared by every check;
+//! - against a production tier the whole run may make at most [`PRODUCTION_CALL_BUDGET`]
+//!   HTTP requests, retries included;
+//! - credentials are never sent over plain HTTP to a non-loopback host, and TLS
+//!   verification is never disabled (an env's `ca_file` can only *add* a root);
+//! - every request carries a fresh KSUID `X-Request-Id`, has a timeout bounded by the
+//!   calling check's deadline, and its body is read with a size cap;
+//! - a 429 is retried after `Retry-After` only while that fits in the deadline.
+
+pub mod types;
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, Url};
+use tokio::sync::OnceCell;
+use tokio::time::Instant;
+
+use crate::secret::Secret;
+use crate::tier::Tier;
+use types::{Currency, ErrorBody, LoginData, Wallet};
+
+/// Most HTTP requests golive makes against a production tier in one run.
+pub const PRODUCTION_CALL_BUDGET: usize = 5;
+/// Largest response body golive reads.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Connect timeout for API connections (also bounded by each check's deadline).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most 429 retries of one call.
+const MAX_429_RETRIES: usize = 3;
+
+/// Why an API call gave no usable answer. Messages never contain secrets.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// 401: credentials or token refused.
+    #[error("HTTP 401 {}", describe(.body))]
+    Unauthorized {
+        /// The error envelope, if any.
+        body: ErrorBody,
+    },
+    /// 403: blocked by the IP allowlist or a feature flag.
+    #[error("HTTP 403 {}", describe(.body))]
+    Forbidden {
+        /// The error envelope, if any.
+        body: ErrorBody,
+    },
+    /// 429 until the deadline.
+    #[error("HTTP 429 Too Many Requests{}", .retry_after.map(|d| format!(" (Retry-After {}s does not fit in the check's remaining time)", d.as_secs())).unwrap_or_default())]
+    RateLimited {
+        /// The last `Retry-After`.
+        retry_after: Option<Duration>,
+    },
+    /// Any other non-2xx status.
+    #[error("HTTP {status} {}", describe(.body))]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The error envelope, if any.
+        body: ErrorBody,
+    },
+    /// No answer before the deadline.
+    #[error("no answer within the check's time budget ({0})")]
+    Timeout(String),
+    /// Could not connect, DNS failure, TLS failure, reset.
+    #[error("{0}")]
+    Transport(String),
+    /// The body is not what the API documents (not JSON, wrong shape, truncated, too large).
+    #[error("{0}")]
+    InvalidResponse(String),
+    /// The production call budget is spent.
+    #[error("golive's production call budget ({PRODUCTION_CALL_BUDGET} API calls per run) is spent")]
+    BudgetExhausted,
+    /// Refused to send credentials over plain HTTP to a non-loopback host.
+    #[error("refusing to send credentials over plain http:// to {0}")]
+    InsecureScheme(String),
+    /// There are no credentials to log in with.
+    #[error("no credentials to log in with")]
+    NoCredentials,
+}
+
+fn describe(body: &ErrorBody) -> String {
+    match (&body.code, &body.message) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        (Some(c), None) => c.clone(),
+        (None, Some(m)) => m.clone(),
+        (None, None) => String::new(),
+    }
+}
+
+impl ApiError {
+    /// The API's error code (`FORBIDDEN`, ...), when it sent an envelope.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::Unauthorized { body } | ApiError::Forbidden { body } | ApiError::Status { body, .. } => {
+                body.code.as_deref()
+            }
+            _ => None,
+        }
+    }
+}
+
+/// One HTTP request golive made, for the report and for support tickets.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CallRecord {
+    /// HTTP method.
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    /// Status code, when an answer came.
+    pub status: Option<u16>,
+    /// The `X-Request-Id` the API returned (or the one golive sent, if none came back).
+    pub request_id: String,
+    /// Whether the API echoed the id golive sent.
+    pub echoed: bool,
+    /// Time to the full answer, in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// The calls one check made: a cheap, cloneable handle, so that the runner can
+/// still read the request ids of a check it cancelled on timeout. A call is recorded
+/// before it is sent, so even a request that never got an answer can be quoted.
+#[derive(Debug, Clone, Default)]
+pub struct CallLog {
+    inner: Arc<Mutex<LogInner>>,
+}
+
+#[derive(Debug, Default)]
+struct LogInner {
+    calls: Vec<CallRecord>,
+    shared_ids: Vec<String>,
+}
+
+impl CallLog {
+    fn begin(&self, method: &Method, path: &str, sent_id: &str) -> usize {
+        let mut inner = self.lock();
+        inner.calls.push(CallRecord {
+            method: method.to_string(),
+            path: path.to_string(),
+            status: None,
+            request_id: sent_id.to_string(),
+            echoed: false,
+            duration_ms: 0,
+        });
+        inner.calls.len() - 1
+    }
+
+    fn finish(&self, index: usize, status: Option<u16>, returned: Option<&str>, elapsed: Duration) {
+        let mut inner = self.lock();
+        if let Some(call) = inner.calls.get_mut(index) {
+            call.status = status;
+            call.duration_ms = elapsed.as_millis() as u64;
+            if let Some(id) = returned {
+                call.echoed = call.request_id == id;
+                call.request_id = id.to_string();
+            }
+        }
+    }
+
+    fn extend(&self, other: &CallLog) {
+        let calls = other.calls();
+        self.lock().calls.extend(calls);
+    }
+
+    /// Records the request id of a shared call (the run's login) this check relied on.
+    pub fn add_shared(&self, id: &str) {
+        let mut inner = self.lock();
+        if !inner.shared_ids.iter().any(|s| s == id) {
+            inner.shared_ids.push(id.to_string());
+        }
+    }
+
+    /// The calls this check made itself, in order.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        self.lock().calls.clone()
+    }
+
+    /// Every request id this check can quote, in order, without duplicates.
+    pub fn request_ids(&self) -> Vec<String> {
+        let inner = self.lock();
+        let mut ids: Vec<String> = Vec::new();
+        for id in inner.shared_ids.iter().chain(inner.calls.iter().map(|c| &c.request_id)) {
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+        ids
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LogInner> {
+        // A panic while holding this lock cannot leave the log inconsistent.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The key pair used at login.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// API key (login `username`).
+    pub key: Secret,
+    /// API secret (login `password`).
+    pub secret: Secret,
+}
+
+/// A logged-in session, shared by every check of a run.
+#[derive(Debug, Clone)]
+pub struct Session {
+    token: Secret,
+    /// The account the credentials belong to.
+    pub client_id: Option<String>,
+    /// Raw `access_expires_at` from the API.
+    pub access_expires_at: Option<String>,
+    /// Request id of the login call.
+    pub request_id: String,
+    /// HTTP status of the login call.
+    pub status: u16,
+}
+
+/// Wallets with their currency codes, fetched once per run.
+#[derive(Debug, Clone)]
+pub struct WalletBook {
+    /// `GET /api/v1/wallets`.
+    pub wallets: Vec<Wallet>,
+    /// `GET /api/v1/currencies`.
+    pub currencies: Vec<Currency>,
+    /// Request ids of the two calls.
+    pub request_ids: Vec<String>,
+}
+
+impl WalletBook {
+    /// The ISO code for a currency id.
+    pub fn code_of(&self, currency_id: i64) -> Option<&str> {
+        self.currencies.iter().find(|c| c.id == currency_id).map(|c| c.currency.as_str())
+    }
+}
+
+/// How to build a client for one environment.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// API base URL, e.g. `https://api.octopuscards.io`.
+    pub base_url: Url,
+    /// The env's tier; production turns on the call budget.
+    pub tier: Tier,
+    /// Extra trusted root certificate, PEM.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+/// The Octopus API client for one run against one environment.
+#[derive(Debug)]
+pub struct OctopusClient {
+    http: reqwest::Client,
+    base: Url,
+    tier: Tier,
+    calls_made: AtomicUsize,
+    session: OnceCell<Result<Session, ApiError>>,
+    wallets: OnceCell<Result<WalletBook, ApiError>>,
+}
+
+impl OctopusClient {
+    /// Builds the client. Fails only on a bad `ca_pem`.
+    pub fn new(config: ClientConfig) -> Result<Arc<Self>, String> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("golive/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = &config.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| format!("ca_file is not a PEM certificate: {e}"))?;
+            if certs.is_empty() {
+                return Err("ca_file holds no PEM certificate".into());
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder.build().map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Arc::new(OctopusClient {
+            http,
+            base: config.base_url,
+            tier: config.tier,
+            calls_made: AtomicUsize::new(0),
+            session: OnceCell::new(),
+            wallets: OnceCell::new(),
+        }))
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// How many HTTP requests this client has made.
+    pub fn calls_made(&self) -> usize {
+        self.calls_made.load(Ordering::SeqCst)
+    }
+
+    /// Whether sending credentials to the base URL is allowed (https, or http to loopback).
+    pub fn transport_is_safe(&self) -> Result<(), ApiError> {
+        if self.base.scheme() == "https" || is_loopback_host(&self.base) {
+            Ok(())
+        } else {
+            Err(ApiError::InsecureScheme(self.base.host_str().unwrap_or("?").to_string()))
+        }
+    }
+
+    /// Logs in once; every later caller gets the same outcome without a new request.
+    /// The login's request id is added to `log` of every caller.
+    pub async fn login(&self, creds: Option<&Credentials>, log: &CallLog, deadline: Instant) -> Result<Session, ApiError> {
+        let own_log = CallLog::default();
+        let result = self
+            .session
+            .get_or_init(|| async {
+                let creds = creds.ok_or(ApiError::NoCredentials)?;
+                self.transport_is_safe()?;
+                let body = serde_json::json!({
+                    "username": creds.key.expose(),
+                    "password": creds.secret.expose(),
+                });
+                let (status, value, request_id) =
+                    self.send_json(Method::POST, "/auth/login", None, Some(body), &own_log, deadline).await?;
+                let data: LoginData = serde_json::from_value(types::unwrap_data(value))
+                    .map_err(|e| ApiError::InvalidResponse(format!("login answer is not the documented shape: {e}")))?;
+                Ok(Session {
+                    token: Secret::new(data.access_token),
+                    client_id: data.client_id.map(|v| match v {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    }),
+                    access_expires_at: data.access_expires_at,
+                    request_id,
+                    status,
+                })
+            })
+            .await
+            .clone();
+        log.extend(&own_log);
+        if let Ok(session) = &result {
+            log.add_shared(&session.request_id);
+        }
+        result
+    }
+
+    /// The login outcome, if some check already logged in (or failed to).
+    pub fn session(&self) -> Option<&Result<Session, ApiError>> {
+        self.session.get()
+    }
+
+    /// Wallets and currencies, fetched once per run and shared by every wallet check.
+    pub async fn wallet_book(&self, session: &Session, log: &CallLog, deadline: Instant) -> Result<WalletBook, ApiError> {
+        let own_log = CallLog::default();
+        let result = self
+            .wallets
+            .get_or_init(|| async {
+                let (w, c) = tokio::join!(
+                    self.get::<Vec<Wallet>>("/api/v1/wallets", session, &own_log, deadline),
+                    self.get::<Vec<Currency>>("/api/v1/currencies", session, &own_log, deadline),
+                );
+                Ok(WalletBook {
+                    wallets: w?,
+                    currencies: c?,
+                    request_ids: own_log.request_ids(),
+                })
+            })
+            .await
+            .clone();
+        match &result {
+            Ok(book) => book.request_ids.iter().for_each(|id| log.add_shared(id)),
+            Err(_) => log.extend(&own_log),
+        }
+        result
+    }
+
+    /// A GET of a documented resource, typed.
+    pub async fn get<T: serde::de::DeserializeOwned>(&self, path: &str, session: &Session, log: &CallLog, deadline: Instant) -> Result<T, ApiError> {
+        let (_, value, _) = self.send_json(Method::GET, path, Some(session), None, log, deadline).await?;
+        serde_json::from_value(types::unwrap_data(value))
+            .map_err(|e| ApiError::InvalidResponse(format!("GET {path}: the answer is not the documented shape: {e}")))
+    }
+
+    /// A GET that sends a caller-chosen `X-Request-Id` and returns the id that came back.
+    pub async fn get_with_request_id(&self, path: &str, session: &Session, request_id: &str, log: &CallLog, deadline: Instant) -> Result<Option<String>, ApiError> {
+        let reply = self.send(Method::GET, path, Some(session), None, Some(request_id), log, deadline).await?;
+        Ok(reply.returned_id)
+    }
+
+    async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        session: Option<&Session>,
+        body: Option<serde_json::Value>,
+        log: &CallLog,
+        deadline: Instant,
+    ) -> Result<(u16, serde_json::Value, String), ApiError> {
+        let reply = self.send(method.clone(), path, session, body, None, log, deadline).await?;
+        let value: serde_json::Value = serde_json::from_slice(&reply.body).map_err(|e| {
+            ApiError::InvalidResponse(format!("{method} {path}: the answer is not JSON ({e}); it starts with {}", preview(&reply.body)))
+        })?;
+        Ok((reply.status, value, reply.request_id))
+    }
+
+    /// Sends one request, honouring `Retry-After` on 429 while it fits the deadline.
+    #[allow(clippy::too_many_arguments)]
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        session: Option<&Session>,
+        body: Option<serde_json::Value>,
+        request_id: Option<&str>,
+        log: &CallLog,
+        deadline: Instant,
+    ) -> Result<Reply, ApiError> {
+        let url = self
+            .base
+            .join(path)
+            .map_err(|e| ApiError::Transport(format!("cannot build the URL for {path}: {e}")))?;
+        let mut retries = 0;
+        loop {
+            if self.tier == Tier::Production && self.calls_made.fetch_add(1, Ordering::SeqCst) >= PRODUCTION_CALL_BUDGET {
+                return Err(ApiError::BudgetExhausted);
+            } else if self.tier != Tier::Production {
+                self.calls_made.fetch_add(1, Ordering::SeqCst);
+            }
+            let sent_id = request_id.map_or_else(crate::ksuid::new, str::to_string);
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(ApiError::Timeout(format!("{method} {path} not sent")));
+            }
+            let mut req = self
+                .http
+                .request(method.clone(), url.clone())
+                .timeout(remaining)
+                .header("X-Request-Id", &sent_id)
+                .header("Accept", "application/json");
+            if let Some(s) = session {
+                req = req.bearer_auth(s.token.expose());
+            }
+            if let Some(b) = &body {
+                req = req.json(b);
+            }
+            let started = Instant::now();
+            let index = log.begin(&method, path, &sent_id);
+            let outcome = tokio::time::timeout(remaining, async {
+                let resp = req.send().await.map_err(|e| transport_error(e, &method, path))?;
+                let status = resp.status();
+                let returned = resp
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                let retry_after = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                let bytes = read_capped(resp, &method, path).await?;
+                Ok::<_, ApiError>((status, returned, retry_after, bytes))
+            })
+            .await;
+            let elapsed = started.elapsed();
+            let (status, returned, retry_after, bytes) = match outcome {
+                Ok(Ok(parts)) => parts,
+                Ok(Err(e)) => {
+                    log.finish(index, None, None, elapsed);
+                    tracing::info!(target: "golive::api", "{method} {path} -> {e} (request id {sent_id}, {}ms)", elapsed.as_millis());
+                    return Err(e);
+                }
+                Err(_) => {
+                    log.finish(index, None, None, elapsed);
+                    tracing::info!(target: "golive::api", "{method} {path} -> timed out (request id {sent_id})");
+                    return Err(ApiError::Timeout(format!("{method} {path} after {}ms", elapsed.as_millis())));
+                }
+            };
+            log.finish(index, Some(status.as_u16()), returned.as_deref(), elapsed);
+            tracing::info!(target: "golive::api", "{method} {path} -> {} (request id {}, {}ms)", status.as_u16(),
+                returned.as_deref().unwrap_or(&sent_id), elapsed.as_millis());
+            if status.is_success() {
+                return Ok(Reply {
+                    status: status.as_u16(),
+                    request_id: returned.clone().unwrap_or(sent_id),
+                    returned_id: returned,
+                    body: bytes,
+                });
+            }
+            let envelope = types::parse_error(&bytes).unwrap_or_else(|| ErrorBody {
+                message: Some(format!("(no error envelope; body starts with {})", preview(&bytes))),
+                ..ErrorBody::default()
+            });
+            match status {
+                StatusCode::UNAUTHORIZED => return Err(ApiError::Unauthorized { body: envelope }),
+                StatusCode::FORBIDDEN => return Err(ApiError::Forbidden { body: envelope }),
+                StatusCode::TOO_MANY_REQUESTS => {
+                    let wait = retry_after
+                        .as_deref()
+                        .and_then(parse_retry_after)
+                        .or_else(|| envelope.message.as_deref().and_then(retry_after_from_message))
+                        .unwrap_or(Duration::from_secs(1));
+                    let fits = Instant::now() + wait + Duration::from_millis(50) < deadline;
+                    if retries >= MAX_429_RETRIES || !fits {
+                        return Err(ApiError::RateLimited { retry_after: Some(wait) });
+                    }
+                    retries += 1;
+                    tracing::info!(target: "golive::api", "{method} {path}: rate limited, waiting {}ms as Retry-After says", wait.as_millis());
+                    tokio::time::sleep(wait).await;
+                }
+                _ => {
+                    return Err(ApiError::Status {
+                        status: status.as_u16(),
+                        body: envelope,
+                    });
+                }
+            }
+        }
+    }
+}
+
+struct Reply {
+    status: u16,
+    request_id: String,
+    returned_id: Option<String>,
+    body: Vec<u8>,
+}
+
+fn transport_error(e: reqwest::Error, method: &Method, path: &str) -> ApiError {
+    use std::error::Error as _;
+    if e.is_timeout() {
+        return ApiError::Timeout(format!("{method} {path}"));
+    }
+    // Walk the source chain for the root cause (DNS, refused, TLS ...), without URLs.
+    let mut cause = String::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    let kind = if e.is_connect() { "could not connect" } else { "request failed" };
+    let detail = if cause.is_empty() { e.without_url().to_string() } else { cause };
+    ApiError::Transport(format!("{method} {path}: {kind}: {detail}"))
+}
+
+async fn read_capped(mut resp: reqwest::Response, method: &Method, path: &str) -> Result<Vec<u8>, ApiError> {
+    if resp.content_length().is_some_and(|n| n as usize > MAX_BODY_BYTES) {
+        return Err(ApiError::InvalidResponse(format!(
+            "{method} {path}: the answer is larger than {} KiB",
+            MAX_BODY_BYTES / 1024
+        )));
+    }
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(ApiError::InvalidResponse(format!(
+                        "{method} {path}: the answer is larger than {} KiB",
+                        MAX_BODY_BYTES / 1024
+                    )));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) if e.is_timeout() => return Err(ApiError::Timeout(format!("{method} {path} while reading the answer"))),
+            Err(e) => {
+                return Err(ApiError::InvalidResponse(format!(
+                    "{method} {path}: the answer was cut off after {} bytes ({})",
+                    body.len(),
+                    e.without_url()
+                )));
+            }
+        }
+    }
+}
+
+/// Parses `Retry-After`: delay-seconds or an HTTP-date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = jiff::fmt::rfc2822::parse(v).ok()?.timestamp();
+    let now = jiff::Timestamp::now();
+    let secs = when.as_second().saturating_sub(now.as_second());
+    Some(Duration::from_secs(secs.max(0) as u64))
+}
+
+/// The docs' fallback: "Rate limit exceeded. Retry after 12 seconds."
+fn retry_after_from_message(message: &str) -> Option<Duration> {
+    let lower = message.to_ascii_lowercase();
+    let rest = &lower[lower.find("retry after")? + "retry after".len()..];
+    let digits: String = rest.trim_start().chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok().map(Duration::from_secs)
+}
+
+/// Whether a URL's host is a loopback name or address.
+pub fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+fn preview(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(80)]);
+    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if bytes.is_empty() { "(an empty body)".into() } else { format!("`{}`", clean.trim()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("12"), Some(Duration::from_secs(12)));
+        assert_eq!(parse_retry_after(" 0 "), Some(Duration::from_secs(0)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(retry_after_from_message("Rate limit exceeded. Retry after 12 seconds."), Some(Duration::from_secs(12)));
+    }
+
+    #[test]
+    fn loopback_detection() {
+        for (u, want) in [
+            ("http://127.0.0.1:8080", true),
+            ("http://localhost:1", true),
+            ("http://[::1]:1", true),
+            ("http://example.com", false),
+            ("http://10.0.0.1", false),
+        ] {
+            assert_eq!(is_loopback_host(&Url::parse(u).unwrap()), want, "{u}");
+        }
+    }
+}

@@ -183,3 +183,52 @@ pub struct WaiverReport {
     /// True when the waiver has run out and no longer hides the result.
     pub expired: bool,
 }
+
+impl Report {
+    /// Counts `checks` per status, for [`Report::summary`].
+    ///
+    /// The runner calls this once when it assembles a report; renderers read the
+    /// stored summary rather than recounting.
+    pub fn summarize(checks: &[CheckReport]) -> Summary {
+        let mut summary = Summary {
+            total: checks.len(),
+            ..Summary::default()
+        };
+        for check in checks {
+            let slot = match check.status {
+                Status::Pass => &mut summary.pass,
+                Status::Warn => &mut summary.warn,
+                Status::Fail => &mut summary.fail,
+                Status::Error => &mut summary.error,
+                Status::Skip => &mut summary.skip,
+                Status::Waived => &mut summary.waived,
+            };
+            *slot += 1;
+        }
+        summary
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures;
+
+    #[test]
+    fn summarize_counts_each_status() {
+        let report = fixtures::all_statuses();
+        assert_eq!(
+            Report::summarize(&report.checks),
+            Summary {
+                total: 7,
+                pass: 1,
+                warn: 1,
+                fail: 2,
+                error: 1,
+                skip: 1,
+                waived: 1,
+            }
+        );
+        assert_eq!(Report::summarize(&[]), Summary::default());
+    }
+}

@@ -1,0 +1,306 @@
+//! `kind = "credentials"`: credential/host pairing, then one real login.
+//!
+//! Static checks come first (are the credentials there and well-formed, does the
+//! host match the tier, are variables crossed between tiers, is the same value used
+//! on both tiers), then a login when it is safe and meaningful to try one. The
+//! login's session is shared with every other check of the run.
+
+use url::Host;
+
+use super::{CheckContext, CheckOutcome, Target};
+use crate::codes;
+use crate::finding::{Finding, Level};
+use crate::octopus::{ApiError, is_loopback_host};
+use crate::secret::{Secret, SecretError, SecretRef};
+use crate::tier::Tier;
+
+/// Runs the credentials check.
+pub async fn run(ctx: &CheckContext) -> CheckOutcome {
+    let t = &*ctx.target;
+    let mut out = CheckOutcome::default();
+    let mut can_login = true;
+
+    // Host and scheme.
+    let url = &t.base_url;
+    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    out.evidence("base_url", url.as_str());
+    out.evidence("tier", t.tier());
+    out.evidence("canonical_host", t.tier().canonical_host());
+    if t.env.simulator {
+        out.findings.push(
+            Finding::new(&codes::NON_CANONICAL_HOST, format!("{host} is golive's built-in simulator, not an Octopus host"))
+                .with_level(Level::Info)
+                .with_remediation("Nothing to do for a simulator env; point a real env at the canonical host."),
+        );
+    } else if host == t.tier().other().canonical_host() {
+        can_login = false;
+        out.findings.push(Finding::new(
+            &codes::HOST_TIER_MISMATCH,
+            format!("a {} env points at the {} host {host}", t.tier(), t.tier().other()),
+        ));
+    } else if host != t.tier().canonical_host() {
+        out.findings.push(Finding::new(
+            &codes::NON_CANONICAL_HOST,
+            format!("{host} is not the canonical {} host {}", t.tier(), t.tier().canonical_host()),
+        ));
+    }
+    if url.scheme() == "http" && !is_loopback_host(url) {
+        can_login = false;
+        out.findings.push(Finding::new(&codes::INSECURE_SCHEME, format!("{url} uses plain http:// to a non-loopback host")));
+    } else if url.scheme() == "http" && !t.env.simulator {
+        out.findings.push(
+            Finding::new(&codes::NON_CANONICAL_HOST, format!("{url} is plain http:// on loopback (a local proxy or test server)"))
+                .with_level(Level::Info),
+        );
+    }
+    if matches!(url.host(), Some(Host::Ipv4(_) | Host::Ipv6(_))) && !t.env.simulator && !is_loopback_host(url) {
+        out.findings.push(Finding::new(
+            &codes::NON_CANONICAL_HOST,
+            format!("{host} is an IP address; TLS to Octopus needs the host name for SNI"),
+        ));
+    }
+
+    // Presence and form of the credentials (simulator envs get theirs from the simulator).
+    for (field, value) in [("api_key", &t.api_key), ("api_secret", &t.api_secret)] {
+        match value {
+            Err(SecretError::Missing(what)) => {
+                can_login = false;
+                let msg = match reference(t, field) {
+                    None => format!("{field} is not configured for env `{}`", t.name()),
+                    Some(_) => format!("{field}: {what}"),
+                };
+                out.findings.push(Finding::new(&codes::CREDENTIAL_MISSING, msg));
+            }
+            Err(e @ SecretError::Unreadable { .. }) => {
+                can_login = false;
+                out.findings.push(Finding::new(&codes::CREDENTIAL_MISSING, format!("{field}: {e}")));
+            }
+            Ok(secret) => {
+                if let Some(problem) = malformation(secret) {
+                    can_login = false;
+                    out.findings.push(Finding::new(&codes::CREDENTIAL_MALFORMED, format!("{field} {problem}")));
+                }
+            }
+        }
+    }
+    let mut sources = serde_json::Map::new();
+    for field in ["api_key", "api_secret"] {
+        let desc = match reference(t, field) {
+            Some(r) => r.to_string(),
+            None if t.env.simulator => "supplied by the simulator".to_string(),
+            None => "not configured".to_string(),
+        };
+        sources.insert(field.to_string(), desc.into());
+    }
+    out.evidence("credential_sources", sources);
+
+    // Variables named for the other tier.
+    for field in ["api_key", "api_secret", "webhook_secret"] {
+        let r = match field {
+            "webhook_secret" => t.env.webhook_secret.as_ref(),
+            _ => reference(t, field),
+        };
+        if let Some(SecretRef::Env(name)) = r
+            && let Some(named_for) = tier_named_in(name)
+            && named_for != t.tier()
+        {
+            out.findings.push(Finding::new(
+                &codes::ENV_VAR_TIER_MISMATCH,
+                format!("{} env `{}` reads {field} from {name}, which is named for {named_for}", t.tier(), t.name()),
+            ));
+        }
+    }
+
+    // The same credentials configured on both tiers.
+    if !t.env.simulator {
+        shared_with_other_tier(t, &mut out);
+    }
+
+    // The login itself.
+    if !can_login {
+        out.evidence("login", "not attempted");
+        return out;
+    }
+    let Some(creds) = t.credentials() else {
+        return out;
+    };
+    match ctx.api.login(Some(&creds), &ctx.log, ctx.deadline).await {
+        Ok(session) => {
+            let client = session.client_id.clone().unwrap_or_else(|| "(not given)".into());
+            out.evidence("login", serde_json::json!({ "status": session.status, "client_id": session.client_id, "access_expires_at": session.access_expires_at }));
+            out.findings.push(Finding::new(&codes::LOGIN_OK, format!("logged in to {host} as client {client}")));
+            if let Some(f) = clock_skew(session.access_expires_at.as_deref()) {
+                out.findings.push(f);
+            }
+            out.pass_summary = Some(format!("logged in as client {client} on the {} host", if t.env.simulator { "simulator" } else { t.tier().as_str() }));
+        }
+        Err(e) => {
+            out.evidence("login", serde_json::json!({ "error": e.to_string() }));
+            out.findings.push(login_finding(&e, t));
+        }
+    }
+    out
+}
+
+/// The finding for a failed login; shared with other checks that need the session.
+pub fn login_finding(e: &ApiError, t: &Target) -> Finding {
+    match e {
+        ApiError::Unauthorized { .. } => Finding::new(
+            &codes::LOGIN_REJECTED,
+            format!("POST /auth/login on the {} host answered {e}", t.tier()),
+        ),
+        ApiError::Forbidden { .. } if e.code().is_none_or(|c| c == "FORBIDDEN") => Finding::new(
+            &codes::IP_FORBIDDEN,
+            format!("POST /auth/login answered {e}: this machine's egress IP is not allowlisted"),
+        ),
+        ApiError::RateLimited { .. } => Finding::incomplete(&codes::API_RATE_LIMITED, format!("POST /auth/login: {e}")),
+        ApiError::InvalidResponse(m) => Finding::incomplete(&codes::API_RESPONSE_INVALID, m.clone()),
+        ApiError::BudgetExhausted => Finding::incomplete(&codes::CALL_BUDGET_EXHAUSTED, e.to_string()),
+        ApiError::InsecureScheme(_) => Finding::new(&codes::INSECURE_SCHEME, e.to_string()),
+        ApiError::NoCredentials => Finding::new(&codes::CREDENTIAL_MISSING, "api_key or api_secret is not available".to_string()),
+        _ => Finding::incomplete(&codes::API_UNREACHABLE, format!("POST /auth/login: {e}")),
+    }
+}
+
+fn reference<'a>(t: &'a Target, field: &str) -> Option<&'a SecretRef> {
+    match field {
+        "api_key" => t.env.api_key.as_ref(),
+        "api_secret" => t.env.api_secret.as_ref(),
+        _ => None,
+    }
+}
+
+/// What is wrong with a credential's form, if anything. Never quotes the value.
+pub fn malformation(secret: &Secret) -> Option<String> {
+    let v = secret.expose();
+    if v.trim() != v {
+        let what = if v.trim_end_matches(['\n', '\r']) != v || v.trim_start_matches(['\n', '\r']) != v {
+            "a line break"
+        } else {
+            "whitespace"
+        };
+        return Some(format!("has leading or trailing {what}"));
+    }
+    if v.chars().any(char::is_control) {
+        return Some("contains control characters".into());
+    }
+    let lower = v.to_ascii_lowercase();
+    let placeholders = [
+        "your_api_key", "your_api_secret", "your-api-key", "your-api-secret", "yourapikey", "changeme", "change_me",
+        "change-me", "replace_me", "replaceme", "placeholder", "todo", "xxx", "example", "secret", "password", "none", "null",
+    ];
+    if (v.starts_with('<') && v.ends_with('>')) || (v.starts_with("${") && v.ends_with('}')) || v.starts_with("...") || v.ends_with("...") || v == "…" {
+        return Some("is a placeholder, not a credential".into());
+    }
+    if placeholders.iter().any(|p| lower == *p || lower.starts_with("your_") || lower.starts_with("your-")) {
+        return Some("is a placeholder, not a credential".into());
+    }
+    if lower.chars().all(|c| c == 'x' || c == '*' || c == '0') {
+        return Some("is a placeholder, not a credential".into());
+    }
+    None
+}
+
+/// The tier a variable name is named for: `API_KEY_SANDBOX` -> sandbox, `API_KEY_PROD` -> production.
+pub fn tier_named_in(name: &str) -> Option<Tier> {
+    let upper = name.to_ascii_uppercase();
+    let words: Vec<&str> = upper.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let sandbox = words.iter().any(|w| matches!(*w, "SANDBOX" | "SBX" | "TEST" | "TESTING" | "STAGING" | "DEV"));
+    let production = words.iter().any(|w| matches!(*w, "PROD" | "PRODUCTION" | "LIVE" | "PRD"));
+    match (sandbox, production) {
+        (true, false) => Some(Tier::Sandbox),
+        (false, true) => Some(Tier::Production),
+        _ => None,
+    }
+}
+
+fn shared_with_other_tier(t: &Target, out: &mut CheckOutcome) {
+    let mine = [("api_key", reference(t, "api_key"), &t.api_key), ("api_secret", reference(t, "api_secret"), &t.api_secret)];
+    for other in t.others.iter().filter(|o| o.tier != t.tier() && !o.simulator) {
+        for (field, my_ref, my_value) in &mine {
+            let theirs = if *field == "api_key" { &other.key } else { &other.secret };
+            let Some((their_ref, their_digest)) = theirs else { continue };
+            let same_value = matches!((my_value, their_digest), (Ok(v), Some(d)) if v.digest() == *d);
+            let same_source = my_ref.is_some_and(|r| r == their_ref);
+            if same_value || same_source {
+                let how = if same_source {
+                    format!("both read it from the {their_ref}")
+                } else {
+                    "the values are identical (compared by SHA-256 digest)".to_string()
+                };
+                out.findings.push(Finding::new(
+                    &codes::CREDENTIALS_SHARED,
+                    format!("{field} of {} env `{}` is also the {field} of {} env `{}`: {how}", t.tier(), t.name(), other.tier, other.name),
+                ));
+            }
+        }
+    }
+}
+
+fn clock_skew(expires_at: Option<&str>) -> Option<Finding> {
+    let raw = expires_at?;
+    let Ok(when) = raw.parse::<jiff::Timestamp>() else {
+        return Some(Finding::new(&codes::TOKEN_CLOCK_SKEW, format!("access_expires_at `{raw}` is not an RFC 3339 time")));
+    };
+    let ahead = when.as_second() - jiff::Timestamp::now().as_second();
+    // Documented lifetime: one hour. Allow ten minutes either way for latency and rounding.
+    if !(50 * 60..=70 * 60).contains(&ahead) {
+        let minutes = ahead as f64 / 60.0;
+        return Some(Finding::new(
+            &codes::TOKEN_CLOCK_SKEW,
+            format!("the access token expires {minutes:.0} minutes from now by this machine's clock; about 60 was expected"),
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_credentials_are_named_without_the_value() {
+        let cases = [
+            ("abc123\n", Some("line break")),
+            (" abc123", Some("whitespace")),
+            ("abc\u{7}123", Some("control")),
+            ("your_api_key", Some("placeholder")),
+            ("<API_KEY>", Some("placeholder")),
+            ("changeme", Some("placeholder")),
+            ("xxxxxxxx", Some("placeholder")),
+            ("k_9f8a7b6c5d4e3f2a", None),
+        ];
+        for (value, want) in cases {
+            let got = malformation(&Secret::new(value));
+            match want {
+                None => assert_eq!(got, None, "{value:?}"),
+                Some(w) => {
+                    let msg = got.unwrap_or_else(|| panic!("{value:?} not flagged"));
+                    assert!(msg.contains(w), "{value:?}: {msg}");
+                    assert!(!msg.contains(value.trim()), "message echoes the value");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn variable_names_map_to_tiers() {
+        assert_eq!(tier_named_in("API_KEY_SANDBOX"), Some(Tier::Sandbox));
+        assert_eq!(tier_named_in("OCTOPUS_TEST_SECRET"), Some(Tier::Sandbox));
+        assert_eq!(tier_named_in("API_KEY_PROD"), Some(Tier::Production));
+        assert_eq!(tier_named_in("live_api_key"), Some(Tier::Production));
+        assert_eq!(tier_named_in("API_KEY"), None);
+        assert_eq!(tier_named_in("PRODUCTION_KEY_TEST"), None);
+        assert_eq!(tier_named_in("LATEST_KEY"), None);
+    }
+
+    #[test]
+    fn clock_skew_bounds() {
+        let in_an_hour = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(3600);
+        assert!(clock_skew(Some(&in_an_hour.to_string())).is_none());
+        let in_two_hours = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(7200);
+        assert!(clock_skew(Some(&in_two_hours.to_string())).is_some());
+        assert!(clock_skew(Some("tomorrow")).is_some());
+        assert!(clock_skew(None).is_none());
+    }
+}

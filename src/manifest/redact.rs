@@ -1,0 +1,213 @@
+//! Which parts of a manifest's text must never be shown in a diagnostic snippet.
+//!
+//! A manifest must not hold a secret, but users paste them anyway (`api_key = "sk_..."`),
+//! and the resulting error shows the offending line. Every string under a key that
+//! looks like it holds a secret is blanked, except the variable name or path of a
+//! proper `{ env = ... }` / `{ file = ... }` reference. Spans from the parsed tree are
+//! exact (multi-line strings included); a textual scan of each line backs them up
+//! when the file did not even parse.
+
+use std::ops::Range;
+
+use toml::de::{DeTable, DeValue};
+
+use super::raw::Value;
+
+/// The manifest's secret-reference keys.
+pub(crate) const SECRET_KEYS: &[&str] = &["api_key", "api_secret", "webhook_secret"];
+
+/// Whether a key is one of the secret keys or a near miss of one (`apikey`).
+fn is_secret_key_like(key: &str) -> bool {
+    let lower = key.to_lowercase();
+    SECRET_KEYS.contains(&lower.as_str())
+        || super::raw::suggest(&lower, SECRET_KEYS.iter().copied()).is_some()
+}
+
+/// Whether a key, as written, probably holds a secret: a secret key, a near miss of
+/// one, or a name that says so (`token`, `password`...). Tables under such generic
+/// names (e.g. an env called `auth`) are not blanked wholesale; see [`walk_table`].
+fn is_sensitive_key(key: &str) -> bool {
+    let lower = key.to_lowercase();
+    is_secret_key_like(&lower)
+        || ["key", "secret", "token", "passw", "credential", "auth"]
+            .iter()
+            .any(|w| lower.contains(w))
+}
+
+/// Byte ranges to blank: the contents of every string held by a sensitive key in the
+/// parsed tree, plus whatever the line scan finds.
+pub(crate) fn blank_ranges(text: &str, root: &DeTable<'_>) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    walk_table(text, root, &mut out);
+    out.extend(scan_lines(text));
+    out
+}
+
+fn walk_table(text: &str, table: &DeTable<'_>, out: &mut Vec<Range<usize>>) {
+    for (k, v) in table.iter() {
+        let key: &str = k.get_ref();
+        let is_table = matches!(v.get_ref(), DeValue::Table(_));
+        if is_secret_key_like(key) {
+            blank_secret_value(text, v, out);
+        } else if !is_table && is_sensitive_key(key) {
+            blank_all_strings(text, v, out);
+        } else {
+            walk_value(text, v, out);
+        }
+    }
+}
+
+fn walk_value(text: &str, v: &Value<'_>, out: &mut Vec<Range<usize>>) {
+    match v.get_ref() {
+        DeValue::Table(t) => walk_table(text, t, out),
+        DeValue::Array(items) => items.iter().for_each(|i| walk_value(text, i, out)),
+        _ => {}
+    }
+}
+
+/// Blanks the value of a secret key, keeping only the `env`/`file` strings of a
+/// reference table (a variable name or a path is not a secret).
+fn blank_secret_value(text: &str, v: &Value<'_>, out: &mut Vec<Range<usize>>) {
+    match v.get_ref() {
+        DeValue::Table(t) => {
+            for (k, inner) in t.iter() {
+                let is_ref = matches!(k.get_ref().as_ref(), "env" | "file");
+                if !(is_ref && matches!(inner.get_ref(), DeValue::String(_))) {
+                    blank_all_strings(text, inner, out);
+                }
+            }
+        }
+        _ => blank_all_strings(text, v, out),
+    }
+}
+
+fn blank_all_strings(text: &str, v: &Value<'_>, out: &mut Vec<Range<usize>>) {
+    match v.get_ref() {
+        DeValue::Table(t) => t.iter().for_each(|(_, i)| blank_all_strings(text, i, out)),
+        DeValue::Array(items) => items.iter().for_each(|i| blank_all_strings(text, i, out)),
+        // Numbers, booleans and dates are blanked too: a numeric PIN is still a secret.
+        _ => out.push(string_contents(text, v.span())),
+    }
+}
+
+/// The span of a string literal without its quotes, so the snippet still shows that
+/// a string was there.
+fn string_contents(text: &str, span: Range<usize>) -> Range<usize> {
+    let Some(raw) = text.get(span.clone()) else {
+        return span;
+    };
+    for quote in ["\"\"\"", "'''", "\"", "'"] {
+        if raw.len() >= 2 * quote.len() && raw.starts_with(quote) && raw.ends_with(quote) {
+            return span.start + quote.len()..span.end - quote.len();
+        }
+    }
+    span
+}
+
+/// Finds `key = "value"` on each line where the key looks sensitive and blanks the
+/// value up to its closing quote or the end of the line. Used as a fallback for text
+/// that did not parse; on parsed text it only repeats the tree's ranges.
+fn scan_lines(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        scan_line(line, line_start, &mut out);
+        line_start += line.len();
+    }
+    out
+}
+
+fn scan_line(line: &str, offset: usize, out: &mut Vec<Range<usize>>) {
+    let bytes = line.as_bytes();
+    for (eq, _) in line.match_indices('=') {
+        // The key is the last run of key characters (or a quoted key) before `=`.
+        let before = line[..eq].trim_end();
+        let before = before.trim_end_matches(['"', '\'']);
+        let key_start = before
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == '-'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let key = &before[key_start..];
+        if key.is_empty() || !is_sensitive_key(key) {
+            continue;
+        }
+        let after = eq + 1;
+        let rest = &line[after..];
+        let value_at = after + (rest.len() - rest.trim_start().len());
+        let Some(&quote) = bytes.get(value_at) else {
+            continue;
+        };
+        if quote != b'"' && quote != b'\'' {
+            continue;
+        }
+        let content_start = value_at + 1;
+        let mut end = line.trim_end_matches(['\n', '\r']).len();
+        let mut escaped = false;
+        for (i, c) in line[content_start..].char_indices() {
+            if quote == b'"' && c == '\\' && !escaped {
+                escaped = true;
+                continue;
+            }
+            if c as u32 == u32::from(quote) && !escaped {
+                end = content_start + i;
+                break;
+            }
+            escaped = false;
+        }
+        if end > content_start {
+            out.push(offset + content_start..offset + end);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blanked(text: &str) -> String {
+        let (root, _) = DeTable::parse_recoverable(text);
+        let ranges = blank_ranges(text, root.get_ref());
+        text.char_indices()
+            .map(|(i, c)| {
+                if ranges.iter().any(|r| r.contains(&i)) {
+                    '*'
+                } else {
+                    c
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn literal_secrets_are_blanked_and_references_kept() {
+        let text = "[env.p]\napi_key = \"sk_live\"\napi_secret = { env = \"NAME\" }\n\
+                    webhook_secret = { file = \"/run/s\", value = \"hunter2\" }\ntier = \"sandbox\"\n";
+        let out = blanked(text);
+        assert!(
+            !out.contains("sk_live") && !out.contains("hunter2"),
+            "{out}"
+        );
+        assert!(out.contains("api_key = \"*******\""), "{out}");
+        assert!(out.contains("{ env = \"NAME\" }"), "{out}");
+        assert!(out.contains("\"/run/s\""), "{out}");
+        assert!(out.contains("tier = \"sandbox\""), "{out}");
+    }
+
+    #[test]
+    fn typos_and_multiline_strings_are_blanked() {
+        let out = blanked("[env.p]\napikey = \"sk_live\"\napi_key = \"\"\"\nsk_multi\n\"\"\"\n");
+        assert!(
+            !out.contains("sk_live") && !out.contains("sk_multi"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn unparsable_lines_are_blanked_by_the_scan() {
+        let out = blanked("[env.p]\napi_key = \"sk_live_unterminated\nx = = 1\n");
+        assert!(!out.contains("sk_live"), "{out}");
+        let out = blanked("env.p.api_secret='sk_live' = 3\n");
+        assert!(!out.contains("sk_live"), "{out}");
+    }
+}

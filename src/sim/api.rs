@@ -1,0 +1,566 @@
+//! The simulator's HTTP face: routes, the per-request frame (request id, latency,
+//! logging) and the guard every route passes (count, IP allowlist, rate limit,
+//! bearer token), mapping HTTP onto the account rules in `state.rs`.
+//!
+//! Decision order for a request, the same on every route: it is counted, then the
+//! simulated client IP is checked against the allowlist (403), then its rate-limit
+//! class is charged (429), then the bearer token is checked (401), then the body or
+//! query is validated (400) and the business rules run. Handlers take their body,
+//! path and query as `Result`s so that a rejection still yields the Octopus envelope
+//! (never axum's plain-text answers) and the request is still counted.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Map, Value, json};
+
+use super::error::ApiError;
+use super::state::{OrderRequest, RateClass, SimState, currencies_json};
+use crate::ksuid;
+
+/// Request bodies above this are refused (413).
+const BODY_LIMIT: usize = 1024 * 1024;
+/// How long an asynchronous order stays `PENDING`.
+const ASYNC_DELIVERY_DELAY: Duration = Duration::from_secs(1);
+/// Upper bound of `limit` on list endpoints (documented 1–10,000).
+const MAX_LIMIT: usize = 10_000;
+/// Default `limit` on list endpoints.
+const DEFAULT_LIMIT: usize = 50;
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What the router's handlers share: the account and the injected latency.
+#[derive(Clone)]
+pub(crate) struct App {
+    state: Arc<Mutex<SimState>>,
+    latency: Duration,
+}
+
+impl App {
+    /// Wraps a fresh account.
+    pub(crate) fn new(state: SimState, latency: Duration) -> Self {
+        App {
+            state: Arc::new(Mutex::new(state)),
+            latency,
+        }
+    }
+
+    /// Locks the account. A poisoned lock is still used: the state stays consistent
+    /// because no handler panics while holding it.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, SimState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts the request, then applies the allowlist, the rate limit and, where the
+    /// route needs it, the bearer token.
+    fn guard(&self, route: Route, headers: &HeaderMap) -> Result<(), ApiError> {
+        let mut st = self.lock();
+        st.count(route.key());
+        if !st.ip_allowed() {
+            return Err(ApiError::ip_forbidden());
+        }
+        if let Some(class) = route.class() {
+            st.rate_check(class, Instant::now())?;
+        }
+        if route.needs_bearer() {
+            st.authorize(headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()))?;
+        }
+        Ok(())
+    }
+}
+
+/// The routes the simulator serves; the key is what [`super::SimStats`] counts under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Login,
+    Refresh,
+    Logout,
+    Wallets,
+    Currencies,
+    Transactions,
+    CreateOrder,
+    ListOrders,
+    GetOrder,
+    Charges,
+}
+
+impl Route {
+    fn key(self) -> &'static str {
+        match self {
+            Route::Login => "POST /auth/login",
+            Route::Refresh => "POST /auth/refresh",
+            Route::Logout => "POST /auth/logout",
+            Route::Wallets => "GET /api/v1/wallets",
+            Route::Currencies => "GET /api/v1/currencies",
+            Route::Transactions => "GET /api/v1/transactions",
+            Route::CreateOrder => "POST /api/v1/orders",
+            Route::ListOrders => "GET /api/v1/orders",
+            Route::GetOrder => "GET /api/v1/orders/:id",
+            Route::Charges => "POST /api/v1/products/:id/charges",
+        }
+    }
+
+    /// The rate-limit class; logout belongs to none of the documented classes.
+    fn class(self) -> Option<RateClass> {
+        match self {
+            Route::Login => Some(RateClass::Login),
+            Route::Refresh => Some(RateClass::Refresh),
+            Route::Logout => None,
+            Route::Wallets
+            | Route::Currencies
+            | Route::Transactions
+            | Route::ListOrders
+            | Route::GetOrder => Some(RateClass::Get),
+            Route::CreateOrder => Some(RateClass::Orders),
+            Route::Charges => Some(RateClass::Charges),
+        }
+    }
+
+    fn needs_bearer(self) -> bool {
+        !matches!(self, Route::Login | Route::Refresh)
+    }
+}
+
+/// The simulator's router, with its frame layer and body limit.
+pub(crate) fn router(app: App) -> Router {
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/refresh", post(refresh))
+        .route("/auth/logout", post(logout))
+        .route("/api/v1/wallets", get(wallets))
+        .route("/api/v1/currencies", get(currencies))
+        .route("/api/v1/transactions", get(transactions))
+        .route("/api/v1/orders", post(create_order).get(list_orders))
+        .route("/api/v1/orders/{id}", get(get_order))
+        .route("/api/v1/products/{id}/charges", post(charges))
+        .route("/ip", get(ip))
+        .fallback(unmatched)
+        .method_not_allowed_fallback(unmatched)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(app.clone(), frame))
+        .with_state(app)
+}
+
+/// Around every request: picks the request id, injects latency, guarantees the error
+/// envelope, sets `X-Request-Id` and logs one line (never headers or bodies).
+async fn frame(State(app): State<App>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let request_id = req
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| ksuid::is_compatible(v))
+        .map_or_else(ksuid::new, str::to_string);
+    if !app.latency.is_zero() {
+        tokio::time::sleep(app.latency).await;
+    }
+    let mut resp = next.run(req).await;
+    if !resp.status().is_success() && !is_json(&resp) {
+        resp = ApiError::for_status(resp.status()).into_response();
+    }
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert(X_REQUEST_ID, v);
+    }
+    tracing::info!(
+        target: "golive::sim",
+        method = %method,
+        path = %path,
+        status = resp.status().as_u16(),
+        request_id = %request_id,
+        duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "request"
+    );
+    resp
+}
+
+fn is_json(resp: &Response) -> bool {
+    resp.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+// ---------------------------------------------------------------------------------
+// Input helpers
+
+/// The body as a JSON object. An empty body counts as `{}`.
+fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, ApiError> {
+    let bytes = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::payload_too_large()
+        } else {
+            ApiError::validation("Could not read the request body")
+        }
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::validation("Request body must be a JSON object")),
+        Err(_) => Err(ApiError::validation("Malformed JSON body")),
+    }
+}
+
+/// A non-empty string field, or `None` when missing, null, empty or not a string.
+fn non_empty_str<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    obj.get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// An optional integer field (missing or null: `None`).
+fn opt_int(obj: &Map<String, Value>, name: &str) -> Result<Option<i64>, ApiError> {
+    match obj.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ApiError::validation(format!("{name} must be an integer"))),
+    }
+}
+
+/// A required positive integer field.
+fn positive_int(obj: &Map<String, Value>, name: &str) -> Result<i64, ApiError> {
+    match opt_int(obj, name)? {
+        None => Err(ApiError::validation(format!("{name} is required"))),
+        Some(n) if n <= 0 => Err(ApiError::validation(format!(
+            "{name} must be a positive integer"
+        ))),
+        Some(n) => Ok(n),
+    }
+}
+
+/// The shared fields of an order and a quote: denomination (to hundredths), quantity,
+/// wallet_id.
+fn order_fields(obj: &Map<String, Value>, product_id: i64) -> Result<OrderRequest, ApiError> {
+    let denomination = match obj.get("denomination") {
+        None | Some(Value::Null) => return Err(ApiError::validation("denomination is required")),
+        Some(v) => v
+            .as_f64()
+            .ok_or_else(|| ApiError::validation("denomination must be a number"))?,
+    };
+    if !(0.01..=1_000_000_000.0).contains(&denomination) {
+        return Err(ApiError::validation(
+            "denomination must be between 0.01 and 1000000000",
+        ));
+    }
+    let hundredths = (denomination * 100.0).round();
+    if (denomination * 100.0 - hundredths).abs() > 1e-6 {
+        return Err(ApiError::validation(
+            "denomination must have at most 2 decimal places",
+        ));
+    }
+    let quantity = match opt_int(obj, "quantity")? {
+        None => return Err(ApiError::validation("quantity is required")),
+        Some(q) if !(1..=5000).contains(&q) => {
+            return Err(ApiError::validation(
+                "quantity must be an integer between 1 and 5000",
+            ));
+        }
+        Some(q) => q,
+    };
+    let wallet_id = match opt_int(obj, "wallet_id")? {
+        Some(w) if w <= 0 => {
+            return Err(ApiError::validation("wallet_id must be a positive integer"));
+        }
+        w => w,
+    };
+    Ok(OrderRequest {
+        product_id,
+        denomination: hundredths as i64,
+        quantity,
+        wallet_id,
+        client_reference: None,
+    })
+}
+
+/// `page` and `limit` query parameters (defaults 1 and 50).
+fn page_params(q: &HashMap<String, String>) -> Result<(usize, usize), ApiError> {
+    let page = match q.get("page") {
+        None => 1,
+        Some(p) => p
+            .parse::<usize>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or_else(|| ApiError::validation("page must be a positive integer"))?,
+    };
+    let limit = match q.get("limit") {
+        None => DEFAULT_LIMIT,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=MAX_LIMIT).contains(l))
+            .ok_or_else(|| {
+                ApiError::validation(format!(
+                    "limit must be an integer between 1 and {MAX_LIMIT}"
+                ))
+            })?,
+    };
+    Ok((page, limit))
+}
+
+fn query_map(
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<HashMap<String, String>, ApiError> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|_| ApiError::validation("Malformed query string"))
+}
+
+/// One page of a list, as a JSON array with the documented pagination headers.
+fn paginated(items: Vec<Value>, page: usize, limit: usize) -> Response {
+    let total = items.len();
+    let pages = total.div_ceil(limit);
+    let start = (page - 1).saturating_mul(limit);
+    let slice: Vec<Value> = items.into_iter().skip(start).take(limit).collect();
+    let has_more = start.saturating_add(slice.len()) < total;
+    let headers = [
+        ("x-page", page.to_string()),
+        ("x-per-page", limit.to_string()),
+        ("x-total-count", total.to_string()),
+        ("x-total-pages", pages.to_string()),
+        ("x-page-size", slice.len().to_string()),
+        ("x-has-more", has_more.to_string()),
+    ];
+    let mut resp = Json(Value::Array(slice)).into_response();
+    for (name, value) in headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            resp.headers_mut().insert(name, v);
+        }
+    }
+    resp
+}
+
+// ---------------------------------------------------------------------------------
+// Handlers
+
+type Answer = Result<Response, ApiError>;
+
+/// `POST /auth/login`.
+async fn login(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    app.guard(Route::Login, &headers)?;
+    let obj = json_body(body)?;
+    let (Some(username), Some(password)) = (
+        non_empty_str(&obj, "username"),
+        non_empty_str(&obj, "password"),
+    ) else {
+        return Err(ApiError::validation("Username and password are required"));
+    };
+    let data = app.lock().login(username, password)?;
+    Ok(Json(json!({"success": true, "data": data})).into_response())
+}
+
+/// `POST /auth/refresh`.
+async fn refresh(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    app.guard(Route::Refresh, &headers)?;
+    let obj = json_body(body)?;
+    let Some(token) = non_empty_str(&obj, "refresh_token") else {
+        return Err(ApiError::validation("Refresh token is required"));
+    };
+    let data = app.lock().refresh(token)?;
+    Ok(Json(json!({"success": true, "data": data})).into_response())
+}
+
+/// `POST /auth/logout`: revokes every token of the client.
+async fn logout(State(app): State<App>, headers: HeaderMap) -> Answer {
+    app.guard(Route::Logout, &headers)?;
+    app.lock().logout();
+    Ok(
+        Json(json!({"success": true, "data": {"message": "Successfully logged out"}}))
+            .into_response(),
+    )
+}
+
+/// `GET /api/v1/wallets`.
+async fn wallets(State(app): State<App>, headers: HeaderMap) -> Answer {
+    app.guard(Route::Wallets, &headers)?;
+    let body = app.lock().wallets_json();
+    Ok(Json(body).into_response())
+}
+
+/// `GET /api/v1/currencies`.
+async fn currencies(State(app): State<App>, headers: HeaderMap) -> Answer {
+    app.guard(Route::Currencies, &headers)?;
+    Ok(Json(currencies_json()).into_response())
+}
+
+/// `GET /api/v1/transactions?page&limit&wallet_id`.
+async fn transactions(
+    State(app): State<App>,
+    headers: HeaderMap,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Answer {
+    app.guard(Route::Transactions, &headers)?;
+    let q = query_map(query)?;
+    let (page, limit) = page_params(&q)?;
+    let wallet_id = match q.get("wallet_id") {
+        None => None,
+        Some(w) => Some(
+            w.parse::<i64>()
+                .ok()
+                .filter(|w| *w > 0)
+                .ok_or_else(|| ApiError::validation("wallet_id must be a positive integer"))?,
+        ),
+    };
+    let items = app.lock().transactions_json(wallet_id);
+    Ok(paginated(items, page, limit))
+}
+
+/// `POST /api/v1/orders`.
+async fn create_order(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    app.guard(Route::CreateOrder, &headers)?;
+    let obj = json_body(body)?;
+    let product_id = positive_int(&obj, "product_id")?;
+    let mut req = order_fields(&obj, product_id)?;
+    req.client_reference = match obj.get("client_reference") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(r))
+            if !r.is_empty() && r.len() <= 255 && r.bytes().all(|b| (0x20..0x7f).contains(&b)) =>
+        {
+            Some(r.clone())
+        }
+        Some(_) => {
+            return Err(ApiError::validation(
+                "client_reference must be 1 to 255 printable ASCII characters",
+            ));
+        }
+    };
+    match obj.get("email") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(e)) if e.len() <= 254 && e.contains('@') => {}
+        Some(_) => {
+            return Err(ApiError::validation(
+                "email must be a valid address of at most 254 characters",
+            ));
+        }
+    }
+    let (body, pending) = app.lock().create_order(&req)?;
+    if let Some(order_id) = pending {
+        schedule_delivery(app.clone(), order_id);
+    }
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Completes an asynchronous order after [`ASYNC_DELIVERY_DELAY`].
+///
+/// WEBHOOK HOOK: `SimState::deliver` records the `order.delivered` event in the
+/// outbox; signed deliveries to a registered URL are the next step from here.
+fn schedule_delivery(app: App, order_id: i64) {
+    tokio::spawn(async move {
+        tokio::time::sleep(ASYNC_DELIVERY_DELAY).await;
+        app.lock().deliver(order_id);
+    });
+}
+
+/// `GET /api/v1/orders?client_reference=…` (at most one) or a page of all orders.
+async fn list_orders(
+    State(app): State<App>,
+    headers: HeaderMap,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Answer {
+    app.guard(Route::ListOrders, &headers)?;
+    let q = query_map(query)?;
+    let (page, limit) = page_params(&q)?;
+    let items = app
+        .lock()
+        .orders_json(q.get("client_reference").map(String::as_str));
+    Ok(paginated(items, page, limit))
+}
+
+/// `GET /api/v1/orders/:id`.
+async fn get_order(
+    State(app): State<App>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Answer {
+    app.guard(Route::GetOrder, &headers)?;
+    let not_found = || ApiError::not_found("Order not found");
+    let id = id
+        .ok()
+        .and_then(|Path(id)| id.parse::<i64>().ok())
+        .ok_or_else(not_found)?;
+    let order = app.lock().order_json(id).ok_or_else(not_found)?;
+    Ok(Json(order).into_response())
+}
+
+/// `POST /api/v1/products/:id/charges`: a quote.
+async fn charges(
+    State(app): State<App>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Answer {
+    app.guard(Route::Charges, &headers)?;
+    let product_id = id
+        .ok()
+        .and_then(|Path(id)| id.parse::<i64>().ok())
+        .ok_or_else(|| ApiError::not_found("Product not found"))?;
+    let obj = json_body(body)?;
+    let req = order_fields(&obj, product_id)?;
+    let quote = app.lock().charges(&req)?;
+    Ok(Json(quote).into_response())
+}
+
+/// `GET /ip`: the simulated client IP, as text or (`?format=json`) JSON. Not guarded.
+async fn ip(
+    State(app): State<App>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    let ip = {
+        let mut st = app.lock();
+        st.count("GET /ip");
+        st.client_ip()
+    };
+    let json = query
+        .ok()
+        .is_some_and(|Query(q)| q.get("format").is_some_and(|f| f == "json"));
+    if json {
+        Json(json!({"ip": ip.to_string()})).into_response()
+    } else {
+        (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("{ip}\n"),
+        )
+            .into_response()
+    }
+}
+
+/// Unknown route, or a known path with another method: 404 in the envelope.
+async fn unmatched(State(app): State<App>, method: Method) -> ApiError {
+    let method = match method {
+        Method::GET
+        | Method::POST
+        | Method::PUT
+        | Method::PATCH
+        | Method::DELETE
+        | Method::HEAD
+        | Method::OPTIONS => method.as_str().to_string(),
+        _ => "OTHER".to_string(),
+    };
+    app.lock().count(&format!("{method} (unmatched)"));
+    ApiError::not_found("Route not found")
+}
