@@ -8,8 +8,11 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use crate::checks::egress::EgressFacts;
 use crate::checks::{OtherEnv, Target};
-use crate::cli::{CheckArgs, Cli, ColorChoice, Command, ExplainArgs, Format, ListArgs, ManifestArgs, SimArgs};
+use crate::cli::{
+    CheckArgs, Cli, ColorChoice, Command, ExplainArgs, Format, ListArgs, ManifestArgs, SimArgs,
+};
 use crate::exit::Exit;
 use crate::manifest::{self, Manifest};
 use crate::octopus::{ClientConfig, OctopusClient};
@@ -48,11 +51,17 @@ struct Failure {
 }
 
 fn usage(message: impl Into<String>) -> Failure {
-    Failure { exit: Exit::Usage, message: message.into() }
+    Failure {
+        exit: Exit::Usage,
+        message: message.into(),
+    }
 }
 
 fn internal(message: impl Into<String>) -> Failure {
-    Failure { exit: Exit::Internal, message: message.into() }
+    Failure {
+        exit: Exit::Internal,
+        message: message.into(),
+    }
 }
 
 fn error_line(message: &str, color: bool) -> String {
@@ -107,11 +116,23 @@ fn init_logging(verbose: u8, quiet: bool, color: bool) {
 }
 
 fn load(args: &ManifestArgs) -> Result<Manifest, Failure> {
-    manifest::load(&args.manifest).map_err(|e| Failure { exit: Exit::Usage, message: e.render().trim_end().to_string() })
+    manifest::load(&args.manifest).map_err(|e| Failure {
+        exit: Exit::Usage,
+        message: e.render().trim_end().to_string(),
+    })
 }
 
-fn pick_env<'m>(m: &'m Manifest, requested: Option<&str>) -> Result<&'m manifest::EnvSpec, Failure> {
-    let known = || m.envs.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ");
+fn pick_env<'m>(
+    m: &'m Manifest,
+    requested: Option<&str>,
+) -> Result<&'m manifest::EnvSpec, Failure> {
+    let known = || {
+        m.envs
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let name = match (requested, m.default_env.as_deref()) {
         (Some(n), _) => n,
         (None, Some(d)) => d,
@@ -128,7 +149,11 @@ fn pick_env<'m>(m: &'m Manifest, requested: Option<&str>) -> Result<&'m manifest
         usage(format!(
             "--env {name}: no env `{name}` in {} (envs: {})",
             m.path.display(),
-            if m.envs.is_empty() { "none".to_string() } else { known() }
+            if m.envs.is_empty() {
+                "none".to_string()
+            } else {
+                known()
+            }
         ))
     })
 }
@@ -140,7 +165,11 @@ fn validate(args: &ManifestArgs) -> Result<Exit, Failure> {
         "{}: valid (version {}, envs: {}, {} check{}, {} waiver{})\n",
         m.path.display(),
         m.version,
-        if envs.is_empty() { "none".to_string() } else { envs.join(", ") },
+        if envs.is_empty() {
+            "none".to_string()
+        } else {
+            envs.join(", ")
+        },
         m.checks.len(),
         if m.checks.len() == 1 { "" } else { "s" },
         m.waivers.len(),
@@ -152,11 +181,23 @@ fn list(args: &ListArgs) -> Result<Exit, Failure> {
     let m = load(&args.manifest)?;
     let env = pick_env(&m, args.env.as_deref())?;
     let planned = runner::plan(&m, &env.name, &[], &[]).map_err(|e| usage(e.to_string()))?;
-    let width = planned.iter().map(|p| p.spec.id.len()).max().unwrap_or(2).max(2);
-    let mut text = format!("{:width$}  {:13}  {:8}  {}\n", "ID", "KIND", "SEVERITY", "TAGS");
+    let width = planned
+        .iter()
+        .map(|p| p.spec.id.len())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    let mut text = format!(
+        "{:width$}  {:13}  {:8}  {}\n",
+        "ID", "KIND", "SEVERITY", "TAGS"
+    );
     for p in &planned {
         let tags = p.spec.tags.join(",");
-        let note = p.skip.as_ref().map(|s| format!("  (skip: {s})")).unwrap_or_default();
+        let note = p
+            .skip
+            .as_ref()
+            .map(|s| format!("  (skip: {s})"))
+            .unwrap_or_default();
         text.push_str(&format!(
             "{:width$}  {:13}  {:8}  {}{note}\n",
             p.spec.id,
@@ -166,17 +207,33 @@ fn list(args: &ListArgs) -> Result<Exit, Failure> {
         ));
     }
     let runs = planned.iter().filter(|p| p.skip.is_none()).count();
-    text.push_str(&format!("{runs} of {} checks run for env `{}` ({})\n", planned.len(), env.name, env.tier));
+    text.push_str(&format!(
+        "{runs} of {} checks run for env `{}` ({})\n",
+        planned.len(),
+        env.name,
+        env.tier
+    ));
     print_stdout(&text)
 }
 
 fn explain(args: &ExplainArgs) -> Result<Exit, Failure> {
     if args.list {
-        let width = crate::codes::ALL.iter().map(|c| c.code.len()).max().unwrap_or(0);
+        let width = crate::codes::ALL
+            .iter()
+            .map(|c| c.code.len())
+            .max()
+            .unwrap_or(0);
         let mut text = String::new();
         for c in crate::codes::ALL {
-            let level = if c.incomplete { "error" } else { c.level.as_str() };
-            text.push_str(&format!("{:width$}  {:12} {:5}  {}\n", c.code, c.check, level, c.title));
+            let level = if c.incomplete {
+                "error"
+            } else {
+                c.level.as_str()
+            };
+            text.push_str(&format!(
+                "{:width$}  {:12} {:5}  {}\n",
+                c.code, c.check, level, c.title
+            ));
         }
         return print_stdout(&text);
     }
@@ -185,11 +242,21 @@ fn explain(args: &ExplainArgs) -> Result<Exit, Failure> {
         let near = crate::codes::nearest(code);
         return Err(usage(format!(
             "unknown finding code `{code}`; did you mean {}? (`golive explain --list` lists every code)",
-            near.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            near.iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     };
-    let level = if c.incomplete { "check status error (the probe could not complete)".to_string() } else { format!("level {}", c.level.as_str()) };
-    let mut text = format!("{}  ({} check, {level})\n\n  {}\n\nWhy it matters\n", c.code, c.check, c.title);
+    let level = if c.incomplete {
+        "check status error (the probe could not complete)".to_string()
+    } else {
+        format!("level {}", c.level.as_str())
+    };
+    let mut text = format!(
+        "{}  ({} check, {level})\n\n  {}\n\nWhy it matters\n",
+        c.code, c.check, c.title
+    );
     text.push_str(&wrap(c.why, 78, "  "));
     text.push_str("\nHow to fix it\n");
     text.push_str(&wrap(c.fix, 78, "  "));
@@ -239,32 +306,57 @@ async fn check(args: &CheckArgs, color: bool, verbose: u8, quiet: bool) -> Resul
     let env = pick_env(&m, args.env.as_deref())?.clone();
     let scenario = match (&args.scenario, &env.scenario) {
         (Some(_), _) if !env.simulator => {
-            return Err(usage(format!("--scenario applies only to an env with `simulator = true`; env `{}` is not one", env.name)));
+            return Err(usage(format!(
+                "--scenario applies only to an env with `simulator = true`; env `{}` is not one",
+                env.name
+            )));
         }
-        (Some(s), _) | (None, Some(s)) => Scenario::parse(s)
-            .ok_or_else(|| usage(format!("--scenario {s}: unknown scenario (known: {})", Scenario::names())))?,
+        (Some(s), _) | (None, Some(s)) => Scenario::parse(s).ok_or_else(|| {
+            usage(format!(
+                "--scenario {s}: unknown scenario (known: {})",
+                Scenario::names()
+            ))
+        })?,
         (None, None) => Scenario::Healthy,
     };
-    let planned = runner::plan(&m, &env.name, &args.only, &args.skip).map_err(|e| usage(e.to_string()))?;
+    let planned =
+        runner::plan(&m, &env.name, &args.only, &args.skip).map_err(|e| usage(e.to_string()))?;
 
     // The simulator, when this env asks for it, lives as long as the run.
     let mut redactor = Redactor::default();
     let (base_url, api_key, api_secret, sim_handle) = if env.simulator {
-        let handle = sim::start(SimConfig { tier: env.tier, scenario, ..SimConfig::default() })
-            .await
-            .map_err(|e| internal(format!("cannot start the simulator: {e}")))?;
-        let url = reqwest::Url::parse(&handle.base_url()).map_err(|e| internal(format!("simulator URL: {e}")))?;
-        (url, Ok(handle.api_key().clone()), Ok(handle.api_secret().clone()), Some(handle))
+        let handle = sim::start(SimConfig {
+            tier: env.tier,
+            scenario,
+            ..SimConfig::default()
+        })
+        .await
+        .map_err(|e| internal(format!("cannot start the simulator: {e}")))?;
+        let url = reqwest::Url::parse(&handle.base_url())
+            .map_err(|e| internal(format!("simulator URL: {e}")))?;
+        (
+            url,
+            Ok(handle.api_key().clone()),
+            Ok(handle.api_secret().clone()),
+            Some(handle),
+        )
     } else {
         let url = match &env.base_url {
             Some(u) => u.clone(),
-            None => reqwest::Url::parse(env.tier.canonical_url()).expect("canonical URLs are valid"),
+            None => {
+                reqwest::Url::parse(env.tier.canonical_url()).expect("canonical URLs are valid")
+            }
         };
         let resolve = |r: &Option<crate::secret::SecretRef>, field: &str| match r {
             Some(r) => r.resolve(&m.base_dir),
             None => Err(SecretError::Missing(format!("{field} (not configured)"))),
         };
-        (url, resolve(&env.api_key, "api_key"), resolve(&env.api_secret, "api_secret"), None)
+        (
+            url,
+            resolve(&env.api_key, "api_key"),
+            resolve(&env.api_secret, "api_secret"),
+            None,
+        )
     };
     for s in [&api_key, &api_secret].into_iter().flatten() {
         redactor.add(s);
@@ -277,24 +369,63 @@ async fn check(args: &CheckArgs, color: bool, verbose: u8, quiet: bool) -> Resul
     let others = other_envs(&m, &env.name, &mut redactor);
     let ca_pem = match &env.ca_file {
         Some(p) => {
-            let full = if p.is_absolute() { p.clone() } else { m.base_dir.join(p) };
-            Some(std::fs::read(&full).map_err(|e| usage(format!("env `{}`: ca_file {} cannot be read: {e}", env.name, full.display())))?)
+            let full = if p.is_absolute() {
+                p.clone()
+            } else {
+                m.base_dir.join(p)
+            };
+            Some(std::fs::read(&full).map_err(|e| {
+                usage(format!(
+                    "env `{}`: ca_file {} cannot be read: {e}",
+                    env.name,
+                    full.display()
+                ))
+            })?)
         }
         None => None,
     };
-    let api = OctopusClient::new(ClientConfig { base_url: base_url.clone(), tier: env.tier, ca_pem })
-        .map_err(|e| usage(format!("env `{}`: {e}", env.name)))?;
-    let target = Arc::new(Target { env: env.clone(), base_url: base_url.clone(), api_key, api_secret, others });
+    let api = OctopusClient::new(ClientConfig {
+        base_url: base_url.clone(),
+        tier: env.tier,
+        ca_pem,
+    })
+    .map_err(|e| usage(format!("env `{}`: {e}", env.name)))?;
+    let egress = match &sim_handle {
+        Some(h) => EgressFacts {
+            allowlist: Some(h.allowlist()),
+            egress_ip: Some(manifest::EgressIpSpec::Auto),
+            echo_url: reqwest::Url::parse(&format!("{}/ip", h.base_url())).ok(),
+        },
+        None => EgressFacts {
+            allowlist: env.egress_allowlist.clone(),
+            egress_ip: env.egress_ip.clone(),
+            echo_url: env.egress_echo_url.clone(),
+        },
+    };
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let target = Arc::new(Target {
+        env: env.clone(),
+        base_url: base_url.clone(),
+        api_key,
+        api_secret,
+        others,
+        client: m.client.clone(),
+        egress,
+        today,
+    });
 
     let opts = RunOptions {
         jobs: usize::from(args.jobs),
         timeout: args.timeout,
         strict: args.strict,
         use_waivers: !args.no_waivers,
-        today: jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+        today,
     };
     let running = planned.iter().filter(|p| p.skip.is_none()).count();
-    let progress = (!quiet && std::io::stderr().is_terminal()).then(|| TerminalProgress::new(running));
+    let progress =
+        (!quiet && std::io::stderr().is_terminal()).then(|| TerminalProgress::new(running));
     let checks = runner::run(
         &planned,
         target,
@@ -319,7 +450,10 @@ async fn check(args: &CheckArgs, color: bool, verbose: u8, quiet: bool) -> Resul
     };
     let report = Report {
         schema_version: report::SCHEMA_VERSION,
-        tool: Tool { name: "golive".into(), version: env!("CARGO_PKG_VERSION").into() },
+        tool: Tool {
+            name: "golive".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
         manifest: m.path.display().to_string(),
         environment: Environment {
             name: env.name.clone(),
@@ -327,7 +461,9 @@ async fn check(args: &CheckArgs, color: bool, verbose: u8, quiet: bool) -> Resul
             base_url: base_url.to_string().trim_end_matches('/').to_string(),
             simulator: env.simulator,
         },
-        started_at: started_at.round(jiff::Unit::Second).map_or_else(|_| started_at.to_string(), |t| t.to_string()),
+        started_at: started_at
+            .round(jiff::Unit::Second)
+            .map_or_else(|_| started_at.to_string(), |t| t.to_string()),
         duration_ms: clock.elapsed().as_millis() as u64,
         verdict,
         exit_code: exit.code(),
@@ -341,7 +477,11 @@ async fn check(args: &CheckArgs, color: bool, verbose: u8, quiet: bool) -> Resul
     }
     let mut buf = Vec::new();
     let rendered = match args.format {
-        Format::Human => report::human::render(&report, &mut buf, &report::human::HumanOptions { color, verbose }),
+        Format::Human => report::human::render(
+            &report,
+            &mut buf,
+            &report::human::HumanOptions { color, verbose },
+        ),
         Format::Json => report::json::render(&report, &mut buf),
     };
     rendered.map_err(|e| internal(format!("cannot render the report: {e}")))?;
@@ -351,15 +491,23 @@ async fn check(args: &CheckArgs, color: bool, verbose: u8, quiet: bool) -> Resul
 
 /// Last line of defence: no resolved secret value survives anywhere in the report.
 fn scrub(report: Report, redactor: &Redactor) -> Report {
-    let Ok(mut value) = serde_json::to_value(&report) else { return report };
+    let Ok(mut value) = serde_json::to_value(&report) else {
+        return report;
+    };
     redactor.scrub_json(&mut value);
     serde_json::from_value(value).unwrap_or(report)
 }
 
 fn write_report_file(path: &Path, report: &Report) -> Result<(), Failure> {
     let mut buf = Vec::new();
-    report::json::render(report, &mut buf).map_err(|e| internal(format!("cannot render the JSON report: {e}")))?;
-    std::fs::write(path, buf).map_err(|e| internal(format!("cannot write the JSON report to {}: {e}", path.display())))
+    report::json::render(report, &mut buf)
+        .map_err(|e| internal(format!("cannot render the JSON report: {e}")))?;
+    std::fs::write(path, buf).map_err(|e| {
+        internal(format!(
+            "cannot write the JSON report to {}: {e}",
+            path.display()
+        ))
+    })
 }
 
 fn other_envs(m: &Manifest, selected: &str, redactor: &mut Redactor) -> Vec<OtherEnv> {
@@ -389,8 +537,13 @@ fn other_envs(m: &Manifest, selected: &str, redactor: &mut Redactor) -> Vec<Othe
 }
 
 async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
-    let scenario = Scenario::parse(&args.scenario)
-        .ok_or_else(|| usage(format!("--scenario {}: unknown scenario (known: {})", args.scenario, Scenario::names())))?;
+    let scenario = Scenario::parse(&args.scenario).ok_or_else(|| {
+        usage(format!(
+            "--scenario {}: unknown scenario (known: {})",
+            args.scenario,
+            Scenario::names()
+        ))
+    })?;
     let config = SimConfig {
         listen: args.listen,
         tier: args.tier.into(),
@@ -424,11 +577,21 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
         key = handle.api_key().expose(),
         secret = handle.api_secret().expose(),
         ip = handle.client_ip(),
-        allow = if allowlist.is_empty() { "none".into() } else { allowlist.join(", ") },
-        verbose_hint = if tracing::enabled!(target: "golive::sim", tracing::Level::INFO) { "" } else { " Add -v to log every request." },
+        allow = if allowlist.is_empty() {
+            "none".into()
+        } else {
+            allowlist.join(", ")
+        },
+        verbose_hint = if tracing::enabled!(target: "golive::sim", tracing::Level::INFO) {
+            ""
+        } else {
+            " Add -v to log every request."
+        },
     );
     print_stdout(&text)?;
-    tokio::signal::ctrl_c().await.map_err(|e| internal(format!("cannot wait for Ctrl-C: {e}")))?;
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| internal(format!("cannot wait for Ctrl-C: {e}")))?;
     handle.shutdown();
     eprintln!("simulator stopped");
     Ok(Exit::Ready)
@@ -442,17 +605,29 @@ struct TerminalProgress {
 
 impl TerminalProgress {
     fn new(total: usize) -> Arc<Self> {
-        let bar = indicatif::ProgressBar::with_draw_target(Some(total as u64), indicatif::ProgressDrawTarget::stderr());
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(total as u64),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} checks {pos}/{len} [{elapsed}] {wide_msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} checks {pos}/{len} [{elapsed}] {wide_msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         bar.enable_steady_tick(std::time::Duration::from_millis(100));
-        Arc::new(TerminalProgress { bar, running: Mutex::new(Vec::new()) })
+        Arc::new(TerminalProgress {
+            bar,
+            running: Mutex::new(Vec::new()),
+        })
     }
 
     fn show(&self, running: &[String]) {
-        self.bar.set_message(if running.is_empty() { String::new() } else { format!("running: {}", running.join(", ")) });
+        self.bar.set_message(if running.is_empty() {
+            String::new()
+        } else {
+            format!("running: {}", running.join(", "))
+        });
     }
 }
 
@@ -469,7 +644,8 @@ impl Progress for TerminalProgress {
         self.show(&r);
         self.bar.inc(1);
         if matches!(status, Status::Fail | Status::Error) {
-            self.bar.println(format!("  {} {id}", status.as_str().to_uppercase()));
+            self.bar
+                .println(format!("  {} {id}", status.as_str().to_uppercase()));
         }
     }
 }

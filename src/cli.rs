@@ -11,7 +11,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// one environment concurrently, and prints a pass/fail report with the fix for every
 /// problem. It ships with an Octopus API simulator, so it runs without an account.
 #[derive(Debug, Parser)]
-#[command(name = "golive", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "golive",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 #[command(after_help = "\
 Examples:
   golive check                        run ./checks.toml against its default env
@@ -79,7 +84,13 @@ Examples:
 #[derive(Debug, Args)]
 pub struct ManifestArgs {
     /// The checks manifest.
-    #[arg(short, long, value_name = "PATH", default_value = "checks.toml", env = "GOLIVE_MANIFEST")]
+    #[arg(
+        short,
+        long,
+        value_name = "PATH",
+        default_value = "checks.toml",
+        env = "GOLIVE_MANIFEST"
+    )]
     pub manifest: PathBuf,
 }
 

@@ -162,6 +162,124 @@ codes! {
         "Confirm the wallet type with your account manager and adjust the check's type or your monitoring.",
         Some(DOCS_WALLETS) }
 
+    // ---- egress ------------------------------------------------------------------
+    EGRESS_IP_UNKNOWN = { "egress-ip-unknown", "egress", Fail, true,
+        "golive could not learn the egress address to compare with the allowlist.",
+        "Without the address Octopus sees, nobody can tell whether production traffic will be refused with 403 on launch day.",
+        "Set egress_ip to your NAT address(es), or egress_ip = \"auto\" with an egress_echo_url reachable from where golive runs (it must answer with the address as plain text or as JSON {\"ip\": ...}).",
+        Some(DOCS_PRODUCTION) }
+    EGRESS_OUTSIDE_ALLOWLIST = { "egress-outside-allowlist", "egress", Fail, false,
+        "An egress address is in none of the allowlisted ranges.",
+        "With an allowlist configured, Octopus refuses every request (login included) from any other address with 403: the integration is down from that path.",
+        "Add the address's range to the allowlist you give your account manager, or route egress through an allowlisted NAT gateway. Every NAT address traffic may leave by must be listed.",
+        Some(DOCS_PRODUCTION) }
+    EGRESS_IP_FORBIDDEN = { "egress-ip-forbidden", "egress", Fail, false,
+        "The API answered 403 FORBIDDEN \"IP address not authorized\" at login.",
+        "This is the API's own verdict on the address golive called from: the allowlist Octopus holds does not include it, whatever the manifest says.",
+        "Compare the address in the evidence with the ranges your account manager configured; ask them to add the missing range, then run golive again from the same path.",
+        Some(DOCS_ERRORS) }
+    ALLOWLIST_EMPTY = { "allowlist-empty", "egress", Warn, false,
+        "No egress allowlist is configured.",
+        "The allowlist is optional but recommended: without it, leaked production credentials work from any address.",
+        "If production runs from fixed addresses (VPC NAT gateways, bare metal), give their CIDRs to your account manager and list them in egress_allowlist. Skip it only for workloads with ephemeral public IPs.",
+        Some(DOCS_PRODUCTION) }
+    ALLOWLIST_TOO_BROAD = { "allowlist-too-broad", "egress", Fail, false,
+        "An allowlist range is too broad (/0 fails; shorter than /16 for IPv4 or /32 for IPv6 warns).",
+        "A range that covers much of the internet gives no protection: the allowlist exists to tie credentials to your own egress addresses.",
+        "List only your NAT gateways' addresses or small ranges (e.g. /28 or /32 per gateway).",
+        Some(DOCS_PRODUCTION) }
+    ALLOWLIST_PRIVATE_RANGE = { "allowlist-private-range", "egress", Warn, false,
+        "An allowlist range is private, loopback, link-local, CGNAT or unique-local.",
+        "Octopus sees your public NAT address, never an internal one: a private range in the allowlist never matches, and suggests the public range is missing.",
+        "Replace it with the public address(es) of your NAT gateways (what `egress_ip = \"auto\"` reports from production).",
+        Some(DOCS_PRODUCTION) }
+    ALLOWLIST_HOST_BITS = { "allowlist-host-bits", "egress", Warn, false,
+        "An allowlist range has host bits set (e.g. 203.0.113.5/24).",
+        "Such an entry usually means a typo: either one address (/32) or the whole network was meant, and systems differ in how they read it.",
+        "Write the network address (203.0.113.0/24) or the single address (203.0.113.5/32).",
+        Some(DOCS_PRODUCTION) }
+    ALLOWLIST_OVERLAP = { "allowlist-overlap", "egress", Info, false,
+        "Two allowlist ranges overlap or repeat.",
+        "Harmless to Octopus, but a duplicated or nested entry often hides a typo in the range that was meant.",
+        "Remove the redundant entry, and check that the intended range is present.",
+        Some(DOCS_PRODUCTION) }
+
+    // ---- request_id --------------------------------------------------------------
+    REQUEST_ID_NOT_ECHOED = { "request-id-not-echoed", "request_id", Warn, false,
+        "The API did not return the X-Request-Id golive sent.",
+        "Support traces requests by id; if your own ids do not come back (a proxy rewrites them, or they are not KSUID-compatible), your logs and Octopus's cannot be matched in an incident.",
+        "Send KSUID-format ids (base62, under 64 characters) and make sure no proxy between you and Octopus strips or rewrites X-Request-Id. Log the id that comes back.",
+        Some("https://octopus-docs.pages.dev/docs/best-practices/observability") }
+
+    // ---- retry_policy ------------------------------------------------------------
+    CLIENT_CONFIG_MISSING = { "client-config-missing", "retry_policy", Warn, false,
+        "The manifest has no [client] table describing the integration's HTTP client.",
+        "Timeouts, retries, backoff and idempotency are the most common causes of day-one incidents; without the table they cannot be judged.",
+        "Add a [client] table with connect_timeout, request_timeout, max_attempts, backoff_initial, backoff_max, retry_statuses, honours_retry_after, uses_client_reference, logs_request_id and uses_esim, as your client is really configured.",
+        Some(DOCS_GOLIVE) }
+    RETRIES_NON_RETRYABLE_4XX = { "retries-non-retryable-4xx", "retry_policy", Fail, false,
+        "The client retries a 4xx other than 429.",
+        "A 400, 403 or 404 fails identically every time: retrying burns the rate limit shared with the rest of your traffic and delays the real error.",
+        "Retry only network errors, 5xx and 429. Remove other 4xx codes from retry_statuses; for 401, log in again once, then retry.",
+        Some(DOCS_GOLIVE) }
+    NO_RETRY_ON_429 = { "no-retry-on-429", "retry_policy", Fail, false,
+        "The client does not retry 429 Too Many Requests (or does not declare it).",
+        "Rate limits are averaged over rolling windows and short bursts hit them: a client that gives up on 429 turns a brief limit into failed orders.",
+        "Add 429 to retry_statuses and wait Retry-After seconds before retrying.",
+        Some(DOCS_RATE) }
+    RETRY_AFTER_IGNORED = { "retry-after-ignored", "retry_policy", Fail, false,
+        "The client does not honour Retry-After on 429 (or does not declare it).",
+        "Retrying sooner than Retry-After is answered with another 429, and a fleet doing it keeps the account throttled.",
+        "Wait at least Retry-After seconds (fall back to the number in the error message), then retry; set honours_retry_after = true.",
+        Some(DOCS_RATE) }
+    NO_RETRY_ON_5XX = { "no-retry-on-5xx", "retry_policy", Warn, false,
+        "The client does not retry some of 500, 502, 503, 504.",
+        "Transient infrastructure errors happen; without a retry with backoff each one becomes a failed order or a missed webhook follow-up.",
+        "Add 500, 502, 503 and 504 to retry_statuses, with exponential backoff.",
+        Some(DOCS_GOLIVE) }
+    BACKOFF_OUT_OF_RANGE = { "backoff-out-of-range", "retry_policy", Warn, false,
+        "The backoff is not about 200 ms doubling to a 10 s cap.",
+        "Too short a backoff hammers a struggling API (a retry storm); too long a cap stalls orders long after the API recovered.",
+        "Start at about 200ms, double each attempt, cap at about 10s (backoff_initial = \"200ms\", backoff_max = \"10s\").",
+        Some(DOCS_GOLIVE) }
+    ATTEMPTS_UNBOUNDED = { "attempts-unbounded", "retry_policy", Warn, false,
+        "The client's attempts are not bounded (or above 10).",
+        "Unbounded retries during an outage multiply your traffic exactly when the API can least take it, and never surface the failure.",
+        "Bound attempts (max_attempts = 5 is typical), then fail the operation visibly and alert.",
+        Some(DOCS_GOLIVE) }
+    TIMEOUT_MISSING = { "timeout-missing", "retry_policy", Fail, false,
+        "The client has no connect or request timeout.",
+        "Without timeouts a hung connection holds a worker forever; under load that exhausts the pool and takes the integration down.",
+        "Set connect_timeout (5-10s) and request_timeout (30-60s; above 60s for eSIM orders).",
+        Some(DOCS_GOLIVE) }
+    TIMEOUT_OUT_OF_RANGE = { "timeout-out-of-range", "retry_policy", Warn, false,
+        "A timeout is outside the checklist's range (connect 1-10s; request 30-60s, above 60s with eSIM).",
+        "A too-short request timeout abandons orders Octopus is still processing (and a blind retry then duplicates them); a too-long one ties up workers.",
+        "Use connect 5-10s and request 30-60s; with eSIM, a request timeout above 60s (about 65s), since eSIM creation may block for 60s by design.",
+        Some(DOCS_GOLIVE) }
+    CLIENT_REFERENCE_UNUSED = { "client-reference-unused", "retry_policy", Fail, false,
+        "Order creation does not send client_reference (or does not declare it).",
+        "Without client_reference a retried order creation cannot be de-duplicated: a timeout followed by a retry ships the order twice.",
+        "Send a unique client_reference on every order and reuse it on retries; after a 400 \"Duplicate client_reference\", look the order up with GET /api/v1/orders?client_reference=...",
+        Some("https://octopus-docs.pages.dev/docs/best-practices/idempotency") }
+    REQUEST_ID_NOT_LOGGED = { "request-id-not-logged", "retry_policy", Warn, false,
+        "The client does not log X-Request-Id (or does not declare it).",
+        "Support needs the request id of a failed call; without it an incident investigation starts from timestamps and guesses.",
+        "Log the X-Request-Id of every response, success or failure, next to your own trace id.",
+        Some("https://octopus-docs.pages.dev/docs/best-practices/observability") }
+
+    // ---- attestation -------------------------------------------------------------
+    ATTESTATION_MISSING = { "attestation-missing", "attestation", Fail, false,
+        "A go-live step is not signed off: evidence, signer or date missing (or dated in the future).",
+        "KYC/KYB, the funding wire, the webhook registration, the allowlist and the production credentials are human steps; launch without them and Octopus does not activate the account, or activates it half-configured.",
+        "Complete the step and record it: evidence (a ticket or document link), signed_off_by and date in the attestation check.",
+        Some(DOCS_PRODUCTION) }
+    ATTESTATION_STALE = { "attestation-stale", "attestation", Warn, false,
+        "A sign-off is older than its max_age.",
+        "Old sign-offs drift from reality (rotated credentials, changed NAT addresses, renewed documents).",
+        "Re-confirm the step and update the date, or raise max_age if the step really does not expire.",
+        Some(DOCS_PRODUCTION) }
+
     // ---- runner ------------------------------------------------------------------
     CHECK_TIMEOUT = { "check-timeout", "runner", Fail, true,
         "The check did not finish within its timeout.",
@@ -249,7 +367,11 @@ mod tests {
     fn every_code_is_documented_in_the_readme() {
         let readme = include_str!("../README.md");
         for c in ALL {
-            assert!(readme.contains(&format!("| `{}` |", c.code)), "README.md lacks a row for `{}`", c.code);
+            assert!(
+                readme.contains(&format!("| `{}` |", c.code)),
+                "README.md lacks a row for `{}`",
+                c.code
+            );
         }
     }
 

@@ -14,6 +14,7 @@ pub mod exit;
 pub mod finding;
 pub mod ksuid;
 pub mod manifest;
+pub mod netclass;
 pub mod octopus;
 pub mod report;
 pub mod runner;

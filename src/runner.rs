@@ -42,8 +42,14 @@ pub struct SelectError {
 /// Decides which checks run for `env`: those that apply to it, narrowed by `--only`
 /// and `--skip` (each an id or a tag). Every check of the manifest is returned, so
 /// the report can say why a check did not run.
-pub fn plan(manifest: &Manifest, env: &str, only: &[String], skip: &[String]) -> Result<Vec<Planned>, SelectError> {
-    let matches = |spec: &CheckSpec, sel: &str| spec.id == sel || spec.tags.iter().any(|t| t == sel);
+pub fn plan(
+    manifest: &Manifest,
+    env: &str,
+    only: &[String],
+    skip: &[String],
+) -> Result<Vec<Planned>, SelectError> {
+    let matches =
+        |spec: &CheckSpec, sel: &str| spec.id == sel || spec.tags.iter().any(|t| t == sel);
     let mut known: Vec<&str> = manifest.checks.iter().map(|c| c.id.as_str()).collect();
     for c in &manifest.checks {
         known.extend(c.tags.iter().map(String::as_str));
@@ -51,8 +57,15 @@ pub fn plan(manifest: &Manifest, env: &str, only: &[String], skip: &[String]) ->
     known.sort_unstable();
     known.dedup();
     for (flag, values) in [("--only", only), ("--skip", skip)] {
-        if let Some(v) = values.iter().find(|v| !manifest.checks.iter().any(|c| matches(c, v))) {
-            return Err(SelectError { flag, value: v.clone(), known: known.join(", ") });
+        if let Some(v) = values
+            .iter()
+            .find(|v| !manifest.checks.iter().any(|c| matches(c, v)))
+        {
+            return Err(SelectError {
+                flag,
+                value: v.clone(),
+                known: known.join(", "),
+            });
         }
     }
     Ok(manifest
@@ -60,15 +73,21 @@ pub fn plan(manifest: &Manifest, env: &str, only: &[String], skip: &[String]) ->
         .iter()
         .map(|spec| {
             let skip_reason = if !spec.applies_to(env) {
-                Some(format!("not enabled for env `{env}` (envs = {:?})", spec.envs.as_deref().unwrap_or_default()))
+                Some(format!(
+                    "not enabled for env `{env}` (envs = {:?})",
+                    spec.envs.as_deref().unwrap_or_default()
+                ))
             } else if !only.is_empty() && !only.iter().any(|o| matches(spec, o)) {
                 Some("not selected by --only".to_string())
-            } else if let Some(s) = skip.iter().find(|s| matches(spec, s)) {
-                Some(format!("skipped by --skip {s}"))
             } else {
-                None
+                skip.iter()
+                    .find(|s| matches(spec, s))
+                    .map(|s| format!("skipped by --skip {s}"))
             };
-            Planned { spec: spec.clone(), skip: skip_reason }
+            Planned {
+                spec: spec.clone(),
+                skip: skip_reason,
+            }
         })
         .collect())
 }
@@ -108,7 +127,9 @@ pub async fn run(
     let run_deadline = opts.timeout.map(|t| Instant::now() + t);
     let login_reported_by = planned
         .iter()
-        .find(|p| p.skip.is_none() && matches!(p.spec.kind, crate::manifest::CheckKind::Credentials))
+        .find(|p| {
+            p.skip.is_none() && matches!(p.spec.kind, crate::manifest::CheckKind::Credentials)
+        })
         .map(|p| p.spec.id.clone());
     let permits = Arc::new(Semaphore::new(opts.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
@@ -126,7 +147,10 @@ pub async fn run(
         let progress = progress.clone();
         let login_reported_by = login_reported_by.clone();
         tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("semaphore is never closed");
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .expect("semaphore is never closed");
             if let Some(p) = &progress {
                 p.started(&spec.id);
             }
@@ -134,20 +158,35 @@ pub async fn run(
             let check_deadline = started + spec.timeout;
             let deadline = run_deadline.map_or(check_deadline, |r| r.min(check_deadline));
             let log = CallLog::default();
-            let ctx = CheckContext { target, api, log: log.clone(), deadline, login_reported_by };
+            let ctx = CheckContext {
+                target,
+                api,
+                log: log.clone(),
+                deadline,
+                login_reported_by,
+            };
             let outcome = tokio::time::timeout_at(deadline, checks::run(&spec, &ctx)).await;
             let elapsed = started.elapsed();
             let outcome = outcome.unwrap_or_else(|_| {
                 let by_run = run_deadline.is_some_and(|r| r <= check_deadline);
                 let finding = if by_run {
-                    Finding::incomplete(&codes::RUN_TIMEOUT, "cancelled when the run's --timeout expired")
+                    Finding::incomplete(
+                        &codes::RUN_TIMEOUT,
+                        "cancelled when the run's --timeout expired",
+                    )
                 } else {
                     Finding::incomplete(
                         &codes::CHECK_TIMEOUT,
-                        format!("did not finish within its timeout of {}", crate::duration::format(spec.timeout)),
+                        format!(
+                            "did not finish within its timeout of {}",
+                            crate::duration::format(spec.timeout)
+                        ),
                     )
                 };
-                checks::CheckOutcome { findings: vec![finding], ..Default::default() }
+                checks::CheckOutcome {
+                    findings: vec![finding],
+                    ..Default::default()
+                }
             });
             let report = build_report(&spec, outcome, &log, elapsed);
             if let Some(p) = &progress {
@@ -169,7 +208,10 @@ pub async fn run(
         .map(|(r, p)| {
             r.unwrap_or_else(|| {
                 let outcome = checks::CheckOutcome {
-                    findings: vec![Finding::incomplete(&codes::CHECK_TIMEOUT, "the check stopped unexpectedly (internal error)")],
+                    findings: vec![Finding::incomplete(
+                        &codes::CHECK_TIMEOUT,
+                        "the check stopped unexpectedly (internal error)",
+                    )],
                     ..Default::default()
                 };
                 build_report(&p.spec, outcome, &CallLog::default(), Duration::ZERO)
@@ -197,13 +239,20 @@ fn skipped_report(spec: &CheckSpec, reason: String) -> CheckReport {
     }
 }
 
-fn build_report(spec: &CheckSpec, mut outcome: checks::CheckOutcome, log: &CallLog, elapsed: Duration) -> CheckReport {
+fn build_report(
+    spec: &CheckSpec,
+    mut outcome: checks::CheckOutcome,
+    log: &CallLog,
+    elapsed: Duration,
+) -> CheckReport {
     let calls = log.calls();
     if !calls.is_empty() {
         outcome.evidence("api_calls", &calls);
     }
     // Most important first: fail, warn, info; stable within a level.
-    outcome.findings.sort_by_key(|f| (std::cmp::Reverse(f.incomplete), std::cmp::Reverse(f.level)));
+    outcome
+        .findings
+        .sort_by_key(|f| (std::cmp::Reverse(f.incomplete), std::cmp::Reverse(f.level)));
     let status = match &outcome.skipped {
         Some(_) => Status::Skip,
         None => status_of(&outcome.findings, spec.severity),
@@ -211,7 +260,10 @@ fn build_report(spec: &CheckSpec, mut outcome: checks::CheckOutcome, log: &CallL
     let summary = match (&outcome.skipped, outcome.findings.first()) {
         (Some(reason), _) => reason.clone(),
         (None, Some(top)) if top.level > Level::Info || top.incomplete => top.message.clone(),
-        _ => outcome.pass_summary.clone().unwrap_or_else(|| "no problems found".to_string()),
+        _ => outcome
+            .pass_summary
+            .clone()
+            .unwrap_or_else(|| "no problems found".to_string()),
     };
     CheckReport {
         id: spec.id.clone(),
@@ -254,14 +306,23 @@ pub fn is_blocking(status: Status, severity: Severity, strict: bool) -> bool {
 }
 
 /// Applies `--strict` and waivers, setting `blocking`, `waived` and `waiver`.
-pub fn apply_policy(reports: &mut [CheckReport], planned: &[Planned], waivers: &[WaiverSpec], opts: &RunOptions) {
+pub fn apply_policy(
+    reports: &mut [CheckReport],
+    planned: &[Planned],
+    waivers: &[WaiverSpec],
+    opts: &RunOptions,
+) {
     for (report, p) in reports.iter_mut().zip(planned) {
         report.blocking = is_blocking(report.status, report.severity, opts.strict);
         if !opts.use_waivers || p.skip.is_some() {
             continue;
         }
         // The latest-expiring waiver for the check wins.
-        let Some(w) = waivers.iter().filter(|w| w.check == report.id).max_by_key(|w| w.expires) else {
+        let Some(w) = waivers
+            .iter()
+            .filter(|w| w.check == report.id)
+            .max_by_key(|w| w.expires)
+        else {
             continue;
         };
         let expired = opts.today > w.expires;
@@ -274,7 +335,10 @@ pub fn apply_policy(reports: &mut [CheckReport], planned: &[Planned], waivers: &
         if expired {
             report.findings.push(Finding::new(
                 &codes::WAIVER_EXPIRED,
-                format!("the waiver by {} expired on {} and no longer hides this check", w.owner, w.expires),
+                format!(
+                    "the waiver by {} expired on {} and no longer hides this check",
+                    w.owner, w.expires
+                ),
             ));
             if report.status == Status::Pass {
                 report.status = Status::Warn;
@@ -312,39 +376,51 @@ mod tests {
 
     #[test]
     fn status_table() {
-        use Severity::*;
+        use Severity as Sv;
         let cases = [
-            (vec![], Error, Status::Pass),
-            (vec![finding(Level::Info, false)], Error, Status::Pass),
-            (vec![finding(Level::Warn, false)], Error, Status::Warn),
-            (vec![finding(Level::Fail, false)], Error, Status::Fail),
-            (vec![finding(Level::Fail, false)], Warn, Status::Warn),
-            (vec![finding(Level::Fail, false)], Info, Status::Warn),
-            (vec![finding(Level::Fail, false), finding(Level::Info, true)], Error, Status::Error),
+            (vec![], Sv::Error, Status::Pass),
+            (vec![finding(Level::Info, false)], Sv::Error, Status::Pass),
+            (vec![finding(Level::Warn, false)], Sv::Error, Status::Warn),
+            (vec![finding(Level::Fail, false)], Sv::Error, Status::Fail),
+            (vec![finding(Level::Fail, false)], Sv::Warn, Status::Warn),
+            (vec![finding(Level::Fail, false)], Sv::Info, Status::Warn),
+            (
+                vec![finding(Level::Fail, false), finding(Level::Info, true)],
+                Sv::Error,
+                Status::Error,
+            ),
         ];
         for (findings, severity, want) in cases {
-            assert_eq!(status_of(&findings, severity), want, "{findings:?} {severity:?}");
+            assert_eq!(
+                status_of(&findings, severity),
+                want,
+                "{findings:?} {severity:?}"
+            );
         }
     }
 
     #[test]
     fn blocking_table() {
-        use Severity::*;
-        use Status::*;
+        use Severity as Sv;
+        use Status as St;
         let cases = [
-            (Fail, Error, false, true),
-            (Error, Error, false, true),
-            (Warn, Error, false, false),
-            (Warn, Error, true, true),
-            (Warn, Warn, false, false),
-            (Warn, Warn, true, true),
-            (Error, Warn, false, false),
-            (Warn, Info, true, false),
-            (Pass, Error, true, false),
-            (Skip, Error, true, false),
+            (St::Fail, Sv::Error, false, true),
+            (St::Error, Sv::Error, false, true),
+            (St::Warn, Sv::Error, false, false),
+            (St::Warn, Sv::Error, true, true),
+            (St::Warn, Sv::Warn, false, false),
+            (St::Warn, Sv::Warn, true, true),
+            (St::Error, Sv::Warn, false, false),
+            (St::Warn, Sv::Info, true, false),
+            (St::Pass, Sv::Error, true, false),
+            (St::Skip, Sv::Error, true, false),
         ];
         for (status, severity, strict, want) in cases {
-            assert_eq!(is_blocking(status, severity, strict), want, "{status:?} {severity:?} strict={strict}");
+            assert_eq!(
+                is_blocking(status, severity, strict),
+                want,
+                "{status:?} {severity:?} strict={strict}"
+            );
         }
     }
 }

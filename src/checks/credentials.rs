@@ -28,32 +28,54 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
     out.evidence("canonical_host", t.tier().canonical_host());
     if t.env.simulator {
         out.findings.push(
-            Finding::new(&codes::NON_CANONICAL_HOST, format!("{host} is golive's built-in simulator, not an Octopus host"))
-                .with_level(Level::Info)
-                .with_remediation("Nothing to do for a simulator env; point a real env at the canonical host."),
+            Finding::new(
+                &codes::NON_CANONICAL_HOST,
+                format!("{host} is golive's built-in simulator, not an Octopus host"),
+            )
+            .with_level(Level::Info)
+            .with_remediation(
+                "Nothing to do for a simulator env; point a real env at the canonical host.",
+            ),
         );
     } else if host == t.tier().other().canonical_host() {
         can_login = false;
         out.findings.push(Finding::new(
             &codes::HOST_TIER_MISMATCH,
-            format!("a {} env points at the {} host {host}", t.tier(), t.tier().other()),
+            format!(
+                "a {} env points at the {} host {host}",
+                t.tier(),
+                t.tier().other()
+            ),
         ));
     } else if host != t.tier().canonical_host() {
         out.findings.push(Finding::new(
             &codes::NON_CANONICAL_HOST,
-            format!("{host} is not the canonical {} host {}", t.tier(), t.tier().canonical_host()),
+            format!(
+                "{host} is not the canonical {} host {}",
+                t.tier(),
+                t.tier().canonical_host()
+            ),
         ));
     }
     if url.scheme() == "http" && !is_loopback_host(url) {
         can_login = false;
-        out.findings.push(Finding::new(&codes::INSECURE_SCHEME, format!("{url} uses plain http:// to a non-loopback host")));
+        out.findings.push(Finding::new(
+            &codes::INSECURE_SCHEME,
+            format!("{url} uses plain http:// to a non-loopback host"),
+        ));
     } else if url.scheme() == "http" && !t.env.simulator {
         out.findings.push(
-            Finding::new(&codes::NON_CANONICAL_HOST, format!("{url} is plain http:// on loopback (a local proxy or test server)"))
-                .with_level(Level::Info),
+            Finding::new(
+                &codes::NON_CANONICAL_HOST,
+                format!("{url} is plain http:// on loopback (a local proxy or test server)"),
+            )
+            .with_level(Level::Info),
         );
     }
-    if matches!(url.host(), Some(Host::Ipv4(_) | Host::Ipv6(_))) && !t.env.simulator && !is_loopback_host(url) {
+    if matches!(url.host(), Some(Host::Ipv4(_) | Host::Ipv6(_)))
+        && !t.env.simulator
+        && !is_loopback_host(url)
+    {
         out.findings.push(Finding::new(
             &codes::NON_CANONICAL_HOST,
             format!("{host} is an IP address; TLS to Octopus needs the host name for SNI"),
@@ -69,16 +91,23 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
                     None => format!("{field} is not configured for env `{}`", t.name()),
                     Some(_) => format!("{field}: {what}"),
                 };
-                out.findings.push(Finding::new(&codes::CREDENTIAL_MISSING, msg));
+                out.findings
+                    .push(Finding::new(&codes::CREDENTIAL_MISSING, msg));
             }
             Err(e @ SecretError::Unreadable { .. }) => {
                 can_login = false;
-                out.findings.push(Finding::new(&codes::CREDENTIAL_MISSING, format!("{field}: {e}")));
+                out.findings.push(Finding::new(
+                    &codes::CREDENTIAL_MISSING,
+                    format!("{field}: {e}"),
+                ));
             }
             Ok(secret) => {
                 if let Some(problem) = malformation(secret) {
                     can_login = false;
-                    out.findings.push(Finding::new(&codes::CREDENTIAL_MALFORMED, format!("{field} {problem}")));
+                    out.findings.push(Finding::new(
+                        &codes::CREDENTIAL_MALFORMED,
+                        format!("{field} {problem}"),
+                    ));
                 }
             }
         }
@@ -106,7 +135,11 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
         {
             out.findings.push(Finding::new(
                 &codes::ENV_VAR_TIER_MISMATCH,
-                format!("{} env `{}` reads {field} from {name}, which is named for {named_for}", t.tier(), t.name()),
+                format!(
+                    "{} env `{}` reads {field} from {name}, which is named for {named_for}",
+                    t.tier(),
+                    t.name()
+                ),
             ));
         }
     }
@@ -126,13 +159,26 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
     };
     match ctx.api.login(Some(&creds), &ctx.log, ctx.deadline).await {
         Ok(session) => {
-            let client = session.client_id.clone().unwrap_or_else(|| "(not given)".into());
+            let client = session
+                .client_id
+                .clone()
+                .unwrap_or_else(|| "(not given)".into());
             out.evidence("login", serde_json::json!({ "status": session.status, "client_id": session.client_id, "access_expires_at": session.access_expires_at }));
-            out.findings.push(Finding::new(&codes::LOGIN_OK, format!("logged in to {host} as client {client}")));
+            out.findings.push(Finding::new(
+                &codes::LOGIN_OK,
+                format!("logged in to {host} as client {client}"),
+            ));
             if let Some(f) = clock_skew(session.access_expires_at.as_deref()) {
                 out.findings.push(f);
             }
-            out.pass_summary = Some(format!("logged in as client {client} on the {} host", if t.env.simulator { "simulator" } else { t.tier().as_str() }));
+            out.pass_summary = Some(format!(
+                "logged in as client {client} on the {} host",
+                if t.env.simulator {
+                    "simulator"
+                } else {
+                    t.tier().as_str()
+                }
+            ));
         }
         Err(e) => {
             out.evidence("login", serde_json::json!({ "error": e.to_string() }));
@@ -153,11 +199,20 @@ pub fn login_finding(e: &ApiError, t: &Target) -> Finding {
             &codes::IP_FORBIDDEN,
             format!("POST /auth/login answered {e}: this machine's egress IP is not allowlisted"),
         ),
-        ApiError::RateLimited { .. } => Finding::incomplete(&codes::API_RATE_LIMITED, format!("POST /auth/login: {e}")),
-        ApiError::InvalidResponse(m) => Finding::incomplete(&codes::API_RESPONSE_INVALID, m.clone()),
-        ApiError::BudgetExhausted => Finding::incomplete(&codes::CALL_BUDGET_EXHAUSTED, e.to_string()),
+        ApiError::RateLimited { .. } => {
+            Finding::incomplete(&codes::API_RATE_LIMITED, format!("POST /auth/login: {e}"))
+        }
+        ApiError::InvalidResponse(m) => {
+            Finding::incomplete(&codes::API_RESPONSE_INVALID, m.clone())
+        }
+        ApiError::BudgetExhausted => {
+            Finding::incomplete(&codes::CALL_BUDGET_EXHAUSTED, e.to_string())
+        }
         ApiError::InsecureScheme(_) => Finding::new(&codes::INSECURE_SCHEME, e.to_string()),
-        ApiError::NoCredentials => Finding::new(&codes::CREDENTIAL_MISSING, "api_key or api_secret is not available".to_string()),
+        ApiError::NoCredentials => Finding::new(
+            &codes::CREDENTIAL_MISSING,
+            "api_key or api_secret is not available".to_string(),
+        ),
         _ => Finding::incomplete(&codes::API_UNREACHABLE, format!("POST /auth/login: {e}")),
     }
 }
@@ -174,11 +229,12 @@ fn reference<'a>(t: &'a Target, field: &str) -> Option<&'a SecretRef> {
 pub fn malformation(secret: &Secret) -> Option<String> {
     let v = secret.expose();
     if v.trim() != v {
-        let what = if v.trim_end_matches(['\n', '\r']) != v || v.trim_start_matches(['\n', '\r']) != v {
-            "a line break"
-        } else {
-            "whitespace"
-        };
+        let what =
+            if v.trim_end_matches(['\n', '\r']) != v || v.trim_start_matches(['\n', '\r']) != v {
+                "a line break"
+            } else {
+                "whitespace"
+            };
         return Some(format!("has leading or trailing {what}"));
     }
     if v.chars().any(char::is_control) {
@@ -186,13 +242,37 @@ pub fn malformation(secret: &Secret) -> Option<String> {
     }
     let lower = v.to_ascii_lowercase();
     let placeholders = [
-        "your_api_key", "your_api_secret", "your-api-key", "your-api-secret", "yourapikey", "changeme", "change_me",
-        "change-me", "replace_me", "replaceme", "placeholder", "todo", "xxx", "example", "secret", "password", "none", "null",
+        "your_api_key",
+        "your_api_secret",
+        "your-api-key",
+        "your-api-secret",
+        "yourapikey",
+        "changeme",
+        "change_me",
+        "change-me",
+        "replace_me",
+        "replaceme",
+        "placeholder",
+        "todo",
+        "xxx",
+        "example",
+        "secret",
+        "password",
+        "none",
+        "null",
     ];
-    if (v.starts_with('<') && v.ends_with('>')) || (v.starts_with("${") && v.ends_with('}')) || v.starts_with("...") || v.ends_with("...") || v == "…" {
+    if (v.starts_with('<') && v.ends_with('>'))
+        || (v.starts_with("${") && v.ends_with('}'))
+        || v.starts_with("...")
+        || v.ends_with("...")
+        || v == "…"
+    {
         return Some("is a placeholder, not a credential".into());
     }
-    if placeholders.iter().any(|p| lower == *p || lower.starts_with("your_") || lower.starts_with("your-")) {
+    if placeholders
+        .iter()
+        .any(|p| lower == *p || lower.starts_with("your_") || lower.starts_with("your-"))
+    {
         return Some("is a placeholder, not a credential".into());
     }
     if lower.chars().all(|c| c == 'x' || c == '*' || c == '0') {
@@ -204,9 +284,19 @@ pub fn malformation(secret: &Secret) -> Option<String> {
 /// The tier a variable name is named for: `API_KEY_SANDBOX` -> sandbox, `API_KEY_PROD` -> production.
 pub fn tier_named_in(name: &str) -> Option<Tier> {
     let upper = name.to_ascii_uppercase();
-    let words: Vec<&str> = upper.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    let sandbox = words.iter().any(|w| matches!(*w, "SANDBOX" | "SBX" | "TEST" | "TESTING" | "STAGING" | "DEV"));
-    let production = words.iter().any(|w| matches!(*w, "PROD" | "PRODUCTION" | "LIVE" | "PRD"));
+    let words: Vec<&str> = upper
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let sandbox = words.iter().any(|w| {
+        matches!(
+            *w,
+            "SANDBOX" | "SBX" | "TEST" | "TESTING" | "STAGING" | "DEV"
+        )
+    });
+    let production = words
+        .iter()
+        .any(|w| matches!(*w, "PROD" | "PRODUCTION" | "LIVE" | "PRD"));
     match (sandbox, production) {
         (true, false) => Some(Tier::Sandbox),
         (false, true) => Some(Tier::Production),
@@ -215,12 +305,26 @@ pub fn tier_named_in(name: &str) -> Option<Tier> {
 }
 
 fn shared_with_other_tier(t: &Target, out: &mut CheckOutcome) {
-    let mine = [("api_key", reference(t, "api_key"), &t.api_key), ("api_secret", reference(t, "api_secret"), &t.api_secret)];
-    for other in t.others.iter().filter(|o| o.tier != t.tier() && !o.simulator) {
+    let mine = [
+        ("api_key", reference(t, "api_key"), &t.api_key),
+        ("api_secret", reference(t, "api_secret"), &t.api_secret),
+    ];
+    for other in t
+        .others
+        .iter()
+        .filter(|o| o.tier != t.tier() && !o.simulator)
+    {
         for (field, my_ref, my_value) in &mine {
-            let theirs = if *field == "api_key" { &other.key } else { &other.secret };
-            let Some((their_ref, their_digest)) = theirs else { continue };
-            let same_value = matches!((my_value, their_digest), (Ok(v), Some(d)) if v.digest() == *d);
+            let theirs = if *field == "api_key" {
+                &other.key
+            } else {
+                &other.secret
+            };
+            let Some((their_ref, their_digest)) = theirs else {
+                continue;
+            };
+            let same_value =
+                matches!((my_value, their_digest), (Ok(v), Some(d)) if v.digest() == *d);
             let same_source = my_ref.is_some_and(|r| r == their_ref);
             if same_value || same_source {
                 let how = if same_source {
@@ -230,7 +334,13 @@ fn shared_with_other_tier(t: &Target, out: &mut CheckOutcome) {
                 };
                 out.findings.push(Finding::new(
                     &codes::CREDENTIALS_SHARED,
-                    format!("{field} of {} env `{}` is also the {field} of {} env `{}`: {how}", t.tier(), t.name(), other.tier, other.name),
+                    format!(
+                        "{field} of {} env `{}` is also the {field} of {} env `{}`: {how}",
+                        t.tier(),
+                        t.name(),
+                        other.tier,
+                        other.name
+                    ),
                 ));
             }
         }
@@ -240,7 +350,10 @@ fn shared_with_other_tier(t: &Target, out: &mut CheckOutcome) {
 fn clock_skew(expires_at: Option<&str>) -> Option<Finding> {
     let raw = expires_at?;
     let Ok(when) = raw.parse::<jiff::Timestamp>() else {
-        return Some(Finding::new(&codes::TOKEN_CLOCK_SKEW, format!("access_expires_at `{raw}` is not an RFC 3339 time")));
+        return Some(Finding::new(
+            &codes::TOKEN_CLOCK_SKEW,
+            format!("access_expires_at `{raw}` is not an RFC 3339 time"),
+        ));
     };
     let ahead = when.as_second() - jiff::Timestamp::now().as_second();
     // Documented lifetime: one hour. Allow ten minutes either way for latency and rounding.
@@ -248,7 +361,9 @@ fn clock_skew(expires_at: Option<&str>) -> Option<Finding> {
         let minutes = ahead as f64 / 60.0;
         return Some(Finding::new(
             &codes::TOKEN_CLOCK_SKEW,
-            format!("the access token expires {minutes:.0} minutes from now by this machine's clock; about 60 was expected"),
+            format!(
+                "the access token expires {minutes:.0} minutes from now by this machine's clock; about 60 was expected"
+            ),
         ));
     }
     None

@@ -4,7 +4,11 @@
 //! returns a finding marked `incomplete` (status `error`). Checks never decide
 //! statuses, waivers or verdicts: the runner does, from the findings.
 
+pub mod attestation;
 pub mod credentials;
+pub mod egress;
+pub mod request_id;
+pub mod retry_policy;
 pub mod wallet;
 
 use std::sync::Arc;
@@ -13,7 +17,7 @@ use reqwest::Url;
 use tokio::time::Instant;
 
 use crate::finding::Finding;
-use crate::manifest::{CheckKind, CheckSpec, EnvSpec};
+use crate::manifest::{CheckKind, CheckSpec, ClientSpec, EnvSpec};
 use crate::octopus::{CallLog, Credentials, OctopusClient};
 use crate::secret::{Secret, SecretError, SecretRef};
 use crate::tier::Tier;
@@ -31,6 +35,12 @@ pub struct Target {
     pub api_secret: Result<Secret, SecretError>,
     /// Other envs of the manifest, for the "same credentials on two tiers" test.
     pub others: Vec<OtherEnv>,
+    /// The manifest's `[client]` table.
+    pub client: Option<ClientSpec>,
+    /// Egress address and allowlist (from the simulator for a simulator env).
+    pub egress: egress::EgressFacts,
+    /// Today's date (UTC), for attestation ages.
+    pub today: jiff::civil::Date,
 }
 
 impl Target {
@@ -103,8 +113,10 @@ pub struct CheckOutcome {
 impl CheckOutcome {
     /// Adds a piece of evidence.
     pub fn evidence(&mut self, key: &str, value: impl serde::Serialize) {
-        self.evidence
-            .insert(key.to_string(), serde_json::to_value(value).unwrap_or(serde_json::Value::Null));
+        self.evidence.insert(
+            key.to_string(),
+            serde_json::to_value(value).unwrap_or(serde_json::Value::Null),
+        );
     }
 }
 
@@ -117,7 +129,10 @@ pub fn title(spec: &CheckSpec) -> String {
         CheckKind::Egress => "Egress IP is inside the allowlist".into(),
         CheckKind::RequestId => "Request ids round-trip".into(),
         CheckKind::RetryPolicy => "Client retry policy follows the checklist".into(),
-        CheckKind::Attestation(a) => a.title.clone().unwrap_or_else(|| format!("Attestation `{}`", spec.id)),
+        CheckKind::Attestation(a) => a
+            .title
+            .clone()
+            .unwrap_or_else(|| format!("Attestation `{}`", spec.id)),
         CheckKind::ClientRetry(_) => "Client handles rate limits and failures".into(),
     }
 }
@@ -127,10 +142,17 @@ pub async fn run(spec: &CheckSpec, ctx: &CheckContext) -> CheckOutcome {
     match &spec.kind {
         CheckKind::Credentials => credentials::run(ctx).await,
         CheckKind::Wallet(w) => wallet::run(w, ctx).await,
+        CheckKind::Egress => egress::run(ctx).await,
+        CheckKind::RequestId => request_id::run(ctx).await,
+        CheckKind::RetryPolicy => retry_policy::run(ctx).await,
+        CheckKind::Attestation(a) => attestation::run(a, ctx).await,
         other => CheckOutcome {
             // The manifest validator refuses kinds this build cannot run, so this is
             // only reachable through the library API; say so rather than pass.
-            skipped: Some(format!("check kind `{}` is not available in this version of golive", other.name())),
+            skipped: Some(format!(
+                "check kind `{}` is not available in this version of golive",
+                other.name()
+            )),
             ..CheckOutcome::default()
         },
     }

@@ -16,13 +16,19 @@ pub async fn run(spec: &WalletSpec, ctx: &CheckContext) -> CheckOutcome {
     let mut out = CheckOutcome::default();
     let t = &*ctx.target;
 
-    let session = match ctx.api.login(t.credentials().as_ref(), &ctx.log, ctx.deadline).await {
+    let session = match ctx
+        .api
+        .login(t.credentials().as_ref(), &ctx.log, ctx.deadline)
+        .await
+    {
         Ok(s) => s,
         Err(e) => {
             let reason = credentials::login_finding(&e, t);
             match &ctx.login_reported_by {
                 // The credentials check in this run reports the login failure itself.
-                Some(id) if !reason.incomplete => out.skipped = Some(format!("login failed ({}); see check `{id}`", reason.code)),
+                Some(id) if !reason.incomplete => {
+                    out.skipped = Some(format!("login failed ({}); see check `{id}`", reason.code))
+                }
                 _ => out.findings.push(Finding::incomplete(
                     &codes::WALLETS_UNREACHABLE,
                     format!("cannot read wallets: login failed: {}", reason.message),
@@ -36,7 +42,9 @@ pub async fn run(spec: &WalletSpec, ctx: &CheckContext) -> CheckOutcome {
         Ok(book) => book,
         Err(e) => {
             let finding = match &e {
-                ApiError::BudgetExhausted => Finding::incomplete(&codes::CALL_BUDGET_EXHAUSTED, e.to_string()),
+                ApiError::BudgetExhausted => {
+                    Finding::incomplete(&codes::CALL_BUDGET_EXHAUSTED, e.to_string())
+                }
                 _ => Finding::incomplete(&codes::WALLETS_UNREACHABLE, e.to_string()),
             };
             out.findings.push(finding);
@@ -65,16 +73,27 @@ pub fn judge(spec: &WalletSpec, book: &WalletBook, out: &mut CheckOutcome) {
     out.evidence("wallets", listed);
     out.evidence("currency", &spec.currency);
 
-    let wallet = book
-        .wallets
-        .iter()
-        .find(|w| book.code_of(w.currency_id).is_some_and(|c| c.eq_ignore_ascii_case(&spec.currency)));
+    let wallet = book.wallets.iter().find(|w| {
+        book.code_of(w.currency_id)
+            .is_some_and(|c| c.eq_ignore_ascii_case(&spec.currency))
+    });
     let Some(wallet) = wallet else {
-        let have: Vec<&str> = book.wallets.iter().filter_map(|w| book.code_of(w.currency_id)).collect();
-        let have = if have.is_empty() { "none".to_string() } else { have.join(", ") };
+        let have: Vec<&str> = book
+            .wallets
+            .iter()
+            .filter_map(|w| book.code_of(w.currency_id))
+            .collect();
+        let have = if have.is_empty() {
+            "none".to_string()
+        } else {
+            have.join(", ")
+        };
         out.findings.push(Finding::new(
             &codes::WALLET_MISSING,
-            format!("no {} wallet on this account (wallets: {have})", spec.currency),
+            format!(
+                "no {} wallet on this account (wallets: {have})",
+                spec.currency
+            ),
         ));
         return;
     };
@@ -121,7 +140,9 @@ pub fn judge(spec: &WalletSpec, book: &WalletBook, out: &mut CheckOutcome) {
     }
     out.pass_summary = Some(format!(
         "{cur} balance {amount:.2}{}",
-        spec.min_balance.map(|m| format!(" (minimum {m:.2})")).unwrap_or_default()
+        spec.min_balance
+            .map(|m| format!(" (minimum {m:.2})"))
+            .unwrap_or_default()
     ));
 }
 
@@ -142,8 +163,18 @@ mod tests {
                 })
                 .collect(),
             currencies: vec![
-                Currency { id: 1, currency: "USD".into(), name: None, precision: Some(2) },
-                Currency { id: 2, currency: "EUR".into(), name: None, precision: Some(2) },
+                Currency {
+                    id: 1,
+                    currency: "USD".into(),
+                    name: None,
+                    precision: Some(2),
+                },
+                Currency {
+                    id: 2,
+                    currency: "EUR".into(),
+                    name: None,
+                    precision: Some(2),
+                },
             ],
             request_ids: vec![],
         }
@@ -171,17 +202,35 @@ mod tests {
         let s = spec();
         assert!(codes_for(&s, &book(&[(1, 25_000.0, "PREPAID")])).is_empty());
         // Exactly at the minimum is not below it.
-        assert_eq!(codes_for(&s, &book(&[(1, 1000.0, "PREPAID")])), ["balance-low", "runway-short"]);
-        assert_eq!(codes_for(&s, &book(&[(1, 999.99, "PREPAID")])), ["balance-below-minimum", "runway-short"]);
-        assert_eq!(codes_for(&s, &book(&[(1, 4999.0, "PREPAID")])), ["balance-low"]);
-        assert_eq!(codes_for(&s, &book(&[(1, 4000.0, "PREPAID")])), ["balance-low", "runway-short"]);
+        assert_eq!(
+            codes_for(&s, &book(&[(1, 1000.0, "PREPAID")])),
+            ["balance-low", "runway-short"]
+        );
+        assert_eq!(
+            codes_for(&s, &book(&[(1, 999.99, "PREPAID")])),
+            ["balance-below-minimum", "runway-short"]
+        );
+        assert_eq!(
+            codes_for(&s, &book(&[(1, 4999.0, "PREPAID")])),
+            ["balance-low"]
+        );
+        assert_eq!(
+            codes_for(&s, &book(&[(1, 4000.0, "PREPAID")])),
+            ["balance-low", "runway-short"]
+        );
     }
 
     #[test]
     fn missing_wallet_and_type() {
         let s = spec();
-        assert_eq!(codes_for(&s, &book(&[(2, 9e9, "PREPAID")])), ["wallet-missing"]);
-        assert_eq!(codes_for(&s, &book(&[(1, 9e9, "POSTPAID")])), ["wallet-type-unexpected"]);
+        assert_eq!(
+            codes_for(&s, &book(&[(2, 9e9, "PREPAID")])),
+            ["wallet-missing"]
+        );
+        assert_eq!(
+            codes_for(&s, &book(&[(1, 9e9, "POSTPAID")])),
+            ["wallet-type-unexpected"]
+        );
         assert_eq!(codes_for(&s, &book(&[])), ["wallet-missing"]);
     }
 }

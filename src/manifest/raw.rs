@@ -187,7 +187,7 @@ pub(crate) fn suggest<'c>(
 
 /// Edit distance over characters where insertion, deletion, substitution and the
 /// transposition of two adjacent characters each cost one (optimal string alignment).
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let width = b.len() + 1;

@@ -17,10 +17,13 @@ use super::raw::Value;
 pub(crate) const SECRET_KEYS: &[&str] = &["api_key", "api_secret", "webhook_secret"];
 
 /// Whether a key is one of the secret keys or a near miss of one (`apikey`).
+/// Deliberately stricter than the "did you mean" rule, since a whole table (an env
+/// named `api`, say) under such a key would be blanked.
 fn is_secret_key_like(key: &str) -> bool {
     let lower = key.to_lowercase();
-    SECRET_KEYS.contains(&lower.as_str())
-        || super::raw::suggest(&lower, SECRET_KEYS.iter().copied()).is_some()
+    SECRET_KEYS
+        .iter()
+        .any(|k| super::raw::edit_distance(&lower, k) <= 2)
 }
 
 /// Whether a key, as written, probably holds a secret: a secret key, a near miss of
@@ -72,6 +75,10 @@ fn blank_secret_value(text: &str, v: &Value<'_>, out: &mut Vec<Range<usize>>) {
         DeValue::Table(t) => {
             for (k, inner) in t.iter() {
                 let is_ref = matches!(k.get_ref().as_ref(), "env" | "file");
+                if !is_ref {
+                    // Someone may have pasted the secret as the key itself.
+                    out.push(k.span());
+                }
                 if !(is_ref && matches!(inner.get_ref(), DeValue::String(_))) {
                     blank_all_strings(text, inner, out);
                 }
@@ -195,6 +202,15 @@ mod tests {
     }
 
     #[test]
+    fn envs_named_like_secrets_are_not_blanked_wholesale() {
+        let out = blanked("[env.api]\ntier = \"sandbox\"\n[env.auth]\ntier = \"production\"\n");
+        assert!(
+            out.contains("\"sandbox\"") && out.contains("\"production\""),
+            "{out}"
+        );
+    }
+
+    #[test]
     fn typos_and_multiline_strings_are_blanked() {
         let out = blanked("[env.p]\napikey = \"sk_live\"\napi_key = \"\"\"\nsk_multi\n\"\"\"\n");
         assert!(
@@ -208,6 +224,8 @@ mod tests {
         let out = blanked("[env.p]\napi_key = \"sk_live_unterminated\nx = = 1\n");
         assert!(!out.contains("sk_live"), "{out}");
         let out = blanked("env.p.api_secret='sk_live' = 3\n");
+        assert!(!out.contains("sk_live"), "{out}");
+        let out = blanked("[env.p]\napi_key = { sk_live_as_key = 1 }\n");
         assert!(!out.contains("sk_live"), "{out}");
     }
 }

@@ -488,7 +488,7 @@ webhook_secret = \"\"\"\nsk_live_LEAKME123\"\"\"\napi_secret = { env = \"X\", va
     );
     assert!(h[1].starts_with("checks.toml:5:18: error: webhook_secret holds a literal secret"));
     assert!(h[2].starts_with(
-        "checks.toml:7:27: error: unknown key `value` in the `api_secret` reference; valid keys: env, file"
+        "checks.toml:7:27: error: unknown key in the `api_secret` reference; valid keys: env, file"
     ));
     assert_eq!(h.len(), 3);
 }
@@ -831,4 +831,37 @@ fn crlf_files_get_clean_snippets() {
     let d = single("version = 1\r\n[env.a]\r\ntier = \"nope\"\r\n");
     assert_at(&d, 3, 8, 6, "invalid tier `nope`");
     assert_eq!(d.snippet.as_deref(), Some("tier = \"nope\""));
+}
+
+#[test]
+fn every_prefix_and_mutation_of_the_spec_example_is_handled_without_panic() {
+    let boundaries = SPEC_EXAMPLE
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([SPEC_EXAMPLE.len()]);
+    for end in boundaries {
+        let text = &SPEC_EXAMPLE[..end];
+        if let Err(e) = parse(text, Path::new(FILE)) {
+            assert!(!e.diagnostics.is_empty(), "prefix {end}");
+            let _ = e.render();
+        }
+    }
+    // Replace each line in turn with something hostile.
+    let lines: Vec<&str> = SPEC_EXAMPLE.lines().collect();
+    for i in 0..lines.len() {
+        for junk in [
+            "= \"",
+            "[[",
+            "x = é",
+            "\u{0}",
+            "api_key = \"sk_live_LEAKME123\"",
+        ] {
+            let mut mutated = lines.clone();
+            mutated[i] = junk;
+            let text = mutated.join("\n");
+            if let Err(e) = parse(&text, Path::new(FILE)) {
+                assert!(!e.render().contains("LEAKME"), "line {i}: {}", e.render());
+            }
+        }
+    }
 }

@@ -347,8 +347,14 @@ fn secret_ref(f: &Field<'_, '_>, d: &mut Diags) -> Option<SecretRef> {
             return None;
         }
     };
-    let context = format!("in the `{key}` reference");
-    t.check_keys(&["env", "file"], &context, |_| None, d);
+    // Unknown keys are reported without their name: a secret pasted as a key
+    // (`{ sk_live_... = 1 }`) must not be echoed either.
+    for other in t.fields.iter().filter(|f| !matches!(f.key, "env" | "file")) {
+        d.error(
+            other.key_span.clone(),
+            format!("unknown key in the `{key}` reference; valid keys: env, file"),
+        );
+    }
     let env = t.get("env");
     let file = t.get("file");
     match (env, file) {

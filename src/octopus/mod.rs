@@ -17,8 +17,8 @@
 pub mod types;
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, Url};
@@ -77,7 +77,9 @@ pub enum ApiError {
     #[error("{0}")]
     InvalidResponse(String),
     /// The production call budget is spent.
-    #[error("golive's production call budget ({PRODUCTION_CALL_BUDGET} API calls per run) is spent")]
+    #[error(
+        "golive's production call budget ({PRODUCTION_CALL_BUDGET} API calls per run) is spent"
+    )]
     BudgetExhausted,
     /// Refused to send credentials over plain HTTP to a non-loopback host.
     #[error("refusing to send credentials over plain http:// to {0}")]
@@ -100,9 +102,9 @@ impl ApiError {
     /// The API's error code (`FORBIDDEN`, ...), when it sent an envelope.
     pub fn code(&self) -> Option<&str> {
         match self {
-            ApiError::Unauthorized { body } | ApiError::Forbidden { body } | ApiError::Status { body, .. } => {
-                body.code.as_deref()
-            }
+            ApiError::Unauthorized { body }
+            | ApiError::Forbidden { body }
+            | ApiError::Status { body, .. } => body.code.as_deref(),
             _ => None,
         }
     }
@@ -187,7 +189,11 @@ impl CallLog {
     pub fn request_ids(&self) -> Vec<String> {
         let inner = self.lock();
         let mut ids: Vec<String> = Vec::new();
-        for id in inner.shared_ids.iter().chain(inner.calls.iter().map(|c| &c.request_id)) {
+        for id in inner
+            .shared_ids
+            .iter()
+            .chain(inner.calls.iter().map(|c| &c.request_id))
+        {
             if !ids.contains(id) {
                 ids.push(id.clone());
             }
@@ -238,7 +244,10 @@ pub struct WalletBook {
 impl WalletBook {
     /// The ISO code for a currency id.
     pub fn code_of(&self, currency_id: i64) -> Option<&str> {
-        self.currencies.iter().find(|c| c.id == currency_id).map(|c| c.currency.as_str())
+        self.currencies
+            .iter()
+            .find(|c| c.id == currency_id)
+            .map(|c| c.currency.as_str())
     }
 }
 
@@ -272,7 +281,8 @@ impl OctopusClient {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("golive/", env!("CARGO_PKG_VERSION")));
         if let Some(pem) = &config.ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| format!("ca_file is not a PEM certificate: {e}"))?;
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| format!("ca_file is not a PEM certificate: {e}"))?;
             if certs.is_empty() {
                 return Err("ca_file holds no PEM certificate".into());
             }
@@ -280,7 +290,9 @@ impl OctopusClient {
                 builder = builder.add_root_certificate(cert);
             }
         }
-        let http = builder.build().map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let http = builder
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Arc::new(OctopusClient {
             http,
             base: config.base_url,
@@ -306,13 +318,20 @@ impl OctopusClient {
         if self.base.scheme() == "https" || is_loopback_host(&self.base) {
             Ok(())
         } else {
-            Err(ApiError::InsecureScheme(self.base.host_str().unwrap_or("?").to_string()))
+            Err(ApiError::InsecureScheme(
+                self.base.host_str().unwrap_or("?").to_string(),
+            ))
         }
     }
 
     /// Logs in once; every later caller gets the same outcome without a new request.
     /// The login's request id is added to `log` of every caller.
-    pub async fn login(&self, creds: Option<&Credentials>, log: &CallLog, deadline: Instant) -> Result<Session, ApiError> {
+    pub async fn login(
+        &self,
+        creds: Option<&Credentials>,
+        log: &CallLog,
+        deadline: Instant,
+    ) -> Result<Session, ApiError> {
         let own_log = CallLog::default();
         let result = self
             .session
@@ -323,10 +342,22 @@ impl OctopusClient {
                     "username": creds.key.expose(),
                     "password": creds.secret.expose(),
                 });
-                let (status, value, request_id) =
-                    self.send_json(Method::POST, "/auth/login", None, Some(body), &own_log, deadline).await?;
-                let data: LoginData = serde_json::from_value(types::unwrap_data(value))
-                    .map_err(|e| ApiError::InvalidResponse(format!("login answer is not the documented shape: {e}")))?;
+                let (status, value, request_id) = self
+                    .send_json(
+                        Method::POST,
+                        "/auth/login",
+                        None,
+                        Some(body),
+                        &own_log,
+                        deadline,
+                    )
+                    .await?;
+                let data: LoginData =
+                    serde_json::from_value(types::unwrap_data(value)).map_err(|e| {
+                        ApiError::InvalidResponse(format!(
+                            "login answer is not the documented shape: {e}"
+                        ))
+                    })?;
                 Ok(Session {
                     token: Secret::new(data.access_token),
                     client_id: data.client_id.map(|v| match v {
@@ -353,7 +384,12 @@ impl OctopusClient {
     }
 
     /// Wallets and currencies, fetched once per run and shared by every wallet check.
-    pub async fn wallet_book(&self, session: &Session, log: &CallLog, deadline: Instant) -> Result<WalletBook, ApiError> {
+    pub async fn wallet_book(
+        &self,
+        session: &Session,
+        log: &CallLog,
+        deadline: Instant,
+    ) -> Result<WalletBook, ApiError> {
         let own_log = CallLog::default();
         let result = self
             .wallets
@@ -378,15 +414,43 @@ impl OctopusClient {
     }
 
     /// A GET of a documented resource, typed.
-    pub async fn get<T: serde::de::DeserializeOwned>(&self, path: &str, session: &Session, log: &CallLog, deadline: Instant) -> Result<T, ApiError> {
-        let (_, value, _) = self.send_json(Method::GET, path, Some(session), None, log, deadline).await?;
-        serde_json::from_value(types::unwrap_data(value))
-            .map_err(|e| ApiError::InvalidResponse(format!("GET {path}: the answer is not the documented shape: {e}")))
+    pub async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        session: &Session,
+        log: &CallLog,
+        deadline: Instant,
+    ) -> Result<T, ApiError> {
+        let (_, value, _) = self
+            .send_json(Method::GET, path, Some(session), None, log, deadline)
+            .await?;
+        serde_json::from_value(types::unwrap_data(value)).map_err(|e| {
+            ApiError::InvalidResponse(format!(
+                "GET {path}: the answer is not the documented shape: {e}"
+            ))
+        })
     }
 
     /// A GET that sends a caller-chosen `X-Request-Id` and returns the id that came back.
-    pub async fn get_with_request_id(&self, path: &str, session: &Session, request_id: &str, log: &CallLog, deadline: Instant) -> Result<Option<String>, ApiError> {
-        let reply = self.send(Method::GET, path, Some(session), None, Some(request_id), log, deadline).await?;
+    pub async fn get_with_request_id(
+        &self,
+        path: &str,
+        session: &Session,
+        request_id: &str,
+        log: &CallLog,
+        deadline: Instant,
+    ) -> Result<Option<String>, ApiError> {
+        let reply = self
+            .send(
+                Method::GET,
+                path,
+                Some(session),
+                None,
+                Some(request_id),
+                log,
+                deadline,
+            )
+            .await?;
         Ok(reply.returned_id)
     }
 
@@ -399,9 +463,14 @@ impl OctopusClient {
         log: &CallLog,
         deadline: Instant,
     ) -> Result<(u16, serde_json::Value, String), ApiError> {
-        let reply = self.send(method.clone(), path, session, body, None, log, deadline).await?;
+        let reply = self
+            .send(method.clone(), path, session, body, None, log, deadline)
+            .await?;
         let value: serde_json::Value = serde_json::from_slice(&reply.body).map_err(|e| {
-            ApiError::InvalidResponse(format!("{method} {path}: the answer is not JSON ({e}); it starts with {}", preview(&reply.body)))
+            ApiError::InvalidResponse(format!(
+                "{method} {path}: the answer is not JSON ({e}); it starts with {}",
+                preview(&reply.body)
+            ))
         })?;
         Ok((reply.status, value, reply.request_id))
     }
@@ -424,7 +493,9 @@ impl OctopusClient {
             .map_err(|e| ApiError::Transport(format!("cannot build the URL for {path}: {e}")))?;
         let mut retries = 0;
         loop {
-            if self.tier == Tier::Production && self.calls_made.fetch_add(1, Ordering::SeqCst) >= PRODUCTION_CALL_BUDGET {
+            if self.tier == Tier::Production
+                && self.calls_made.fetch_add(1, Ordering::SeqCst) >= PRODUCTION_CALL_BUDGET
+            {
                 return Err(ApiError::BudgetExhausted);
             } else if self.tier != Tier::Production {
                 self.calls_made.fetch_add(1, Ordering::SeqCst);
@@ -449,7 +520,10 @@ impl OctopusClient {
             let started = Instant::now();
             let index = log.begin(&method, path, &sent_id);
             let outcome = tokio::time::timeout(remaining, async {
-                let resp = req.send().await.map_err(|e| transport_error(e, &method, path))?;
+                let resp = req
+                    .send()
+                    .await
+                    .map_err(|e| transport_error(e, &method, path))?;
                 let status = resp.status();
                 let returned = resp
                     .headers()
@@ -476,7 +550,10 @@ impl OctopusClient {
                 Err(_) => {
                     log.finish(index, None, None, elapsed);
                     tracing::info!(target: "golive::api", "{method} {path} -> timed out (request id {sent_id})");
-                    return Err(ApiError::Timeout(format!("{method} {path} after {}ms", elapsed.as_millis())));
+                    return Err(ApiError::Timeout(format!(
+                        "{method} {path} after {}ms",
+                        elapsed.as_millis()
+                    )));
                 }
             };
             log.finish(index, Some(status.as_u16()), returned.as_deref(), elapsed);
@@ -491,7 +568,10 @@ impl OctopusClient {
                 });
             }
             let envelope = types::parse_error(&bytes).unwrap_or_else(|| ErrorBody {
-                message: Some(format!("(no error envelope; body starts with {})", preview(&bytes))),
+                message: Some(format!(
+                    "(no error envelope; body starts with {})",
+                    preview(&bytes)
+                )),
                 ..ErrorBody::default()
             });
             match status {
@@ -501,11 +581,18 @@ impl OctopusClient {
                     let wait = retry_after
                         .as_deref()
                         .and_then(parse_retry_after)
-                        .or_else(|| envelope.message.as_deref().and_then(retry_after_from_message))
+                        .or_else(|| {
+                            envelope
+                                .message
+                                .as_deref()
+                                .and_then(retry_after_from_message)
+                        })
                         .unwrap_or(Duration::from_secs(1));
                     let fits = Instant::now() + wait + Duration::from_millis(50) < deadline;
                     if retries >= MAX_429_RETRIES || !fits {
-                        return Err(ApiError::RateLimited { retry_after: Some(wait) });
+                        return Err(ApiError::RateLimited {
+                            retry_after: Some(wait),
+                        });
                     }
                     retries += 1;
                     tracing::info!(target: "golive::api", "{method} {path}: rate limited, waiting {}ms as Retry-After says", wait.as_millis());
@@ -541,13 +628,28 @@ fn transport_error(e: reqwest::Error, method: &Method, path: &str) -> ApiError {
         cause = s.to_string();
         source = s.source();
     }
-    let kind = if e.is_connect() { "could not connect" } else { "request failed" };
-    let detail = if cause.is_empty() { e.without_url().to_string() } else { cause };
+    let kind = if e.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let detail = if cause.is_empty() {
+        e.without_url().to_string()
+    } else {
+        cause
+    };
     ApiError::Transport(format!("{method} {path}: {kind}: {detail}"))
 }
 
-async fn read_capped(mut resp: reqwest::Response, method: &Method, path: &str) -> Result<Vec<u8>, ApiError> {
-    if resp.content_length().is_some_and(|n| n as usize > MAX_BODY_BYTES) {
+async fn read_capped(
+    mut resp: reqwest::Response,
+    method: &Method,
+    path: &str,
+) -> Result<Vec<u8>, ApiError> {
+    if resp
+        .content_length()
+        .is_some_and(|n| n as usize > MAX_BODY_BYTES)
+    {
         return Err(ApiError::InvalidResponse(format!(
             "{method} {path}: the answer is larger than {} KiB",
             MAX_BODY_BYTES / 1024
@@ -566,7 +668,11 @@ async fn read_capped(mut resp: reqwest::Response, method: &Method, path: &str) -
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => return Ok(body),
-            Err(e) if e.is_timeout() => return Err(ApiError::Timeout(format!("{method} {path} while reading the answer"))),
+            Err(e) if e.is_timeout() => {
+                return Err(ApiError::Timeout(format!(
+                    "{method} {path} while reading the answer"
+                )));
+            }
             Err(e) => {
                 return Err(ApiError::InvalidResponse(format!(
                     "{method} {path}: the answer was cut off after {} bytes ({})",
@@ -594,14 +700,20 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
 fn retry_after_from_message(message: &str) -> Option<Duration> {
     let lower = message.to_ascii_lowercase();
     let rest = &lower[lower.find("retry after")? + "retry after".len()..];
-    let digits: String = rest.trim_start().chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = rest
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().ok().map(Duration::from_secs)
 }
 
 /// Whether a URL's host is a loopback name or address.
 pub fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost"),
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
+        }
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
@@ -610,8 +722,15 @@ pub fn is_loopback_host(url: &Url) -> bool {
 
 fn preview(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(80)]);
-    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if bytes.is_empty() { "(an empty body)".into() } else { format!("`{}`", clean.trim()) }
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if bytes.is_empty() {
+        "(an empty body)".into()
+    } else {
+        format!("`{}`", clean.trim())
+    }
 }
 
 #[cfg(test)]
@@ -622,9 +741,15 @@ mod tests {
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("12"), Some(Duration::from_secs(12)));
         assert_eq!(parse_retry_after(" 0 "), Some(Duration::from_secs(0)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon"), None);
-        assert_eq!(retry_after_from_message("Rate limit exceeded. Retry after 12 seconds."), Some(Duration::from_secs(12)));
+        assert_eq!(
+            retry_after_from_message("Rate limit exceeded. Retry after 12 seconds."),
+            Some(Duration::from_secs(12))
+        );
     }
 
     #[test]

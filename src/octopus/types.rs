@@ -72,13 +72,17 @@ struct ErrorEnvelope {
 
 /// Parses an error envelope, if the body is one.
 pub fn parse_error(body: &[u8]) -> Option<ErrorBody> {
-    serde_json::from_slice::<ErrorEnvelope>(body).ok().map(|e| e.error)
+    serde_json::from_slice::<ErrorEnvelope>(body)
+        .ok()
+        .map(|e| e.error)
 }
 
 /// Unwraps `{ "success": ..., "data": X }` to `X`; anything else is returned as is.
 pub fn unwrap_data(value: serde_json::Value) -> serde_json::Value {
     match value {
-        serde_json::Value::Object(mut map) if map.contains_key("data") && !map.contains_key("id") => {
+        serde_json::Value::Object(mut map)
+            if map.contains_key("data") && !map.contains_key("id") =>
+        {
             map.remove("data").unwrap_or(serde_json::Value::Null)
         }
         other => other,
@@ -87,17 +91,31 @@ pub fn unwrap_data(value: serde_json::Value) -> serde_json::Value {
 
 fn loose_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Number(n) => n.as_f64().ok_or_else(|| serde::de::Error::custom("number out of range")),
-        serde_json::Value::String(s) => s.trim().parse().map_err(|_| serde::de::Error::custom(format!("`{s}` is not a number"))),
-        other => Err(serde::de::Error::custom(format!("expected a number, found {other}"))),
+        serde_json::Value::Number(n) => n
+            .as_f64()
+            .ok_or_else(|| serde::de::Error::custom("number out of range")),
+        serde_json::Value::String(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a number"))),
+        other => Err(serde::de::Error::custom(format!(
+            "expected a number, found {other}"
+        ))),
     }
 }
 
 fn loose_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Number(n) => n.as_i64().ok_or_else(|| serde::de::Error::custom("expected an integer")),
-        serde_json::Value::String(s) => s.trim().parse().map_err(|_| serde::de::Error::custom(format!("`{s}` is not an integer"))),
-        other => Err(serde::de::Error::custom(format!("expected an integer, found {other}"))),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| serde::de::Error::custom("expected an integer")),
+        serde_json::Value::String(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not an integer"))),
+        other => Err(serde::de::Error::custom(format!(
+            "expected an integer, found {other}"
+        ))),
     }
 }
 

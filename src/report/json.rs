@@ -42,7 +42,7 @@ mod tests {
         keys
     }
 
-    fn sorted<'a>(mut names: Vec<&'a str>) -> Vec<&'a str> {
+    fn sorted(mut names: Vec<&str>) -> Vec<&str> {
         names.sort_unstable();
         names
     }

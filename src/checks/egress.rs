@@ -1,0 +1,370 @@
+//! `kind = "egress"`: is the address Octopus sees inside the allowlist, and is the
+//! allowlist itself sane?
+//!
+//! The egress address comes from an echo service (`egress_ip = "auto"`), or from the
+//! declared NAT addresses (every one must be allowlisted, since traffic may leave by
+//! any of them). The API's own answer is the final word: a 403 `FORBIDDEN` at login
+//! means this machine's address is refused, even when the address itself is unknown.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use ipnet::IpNet;
+use reqwest::Url;
+use tokio::time::Instant;
+
+use super::{CheckContext, CheckOutcome};
+use crate::codes;
+use crate::finding::{Finding, Level};
+use crate::manifest::EgressIpSpec;
+use crate::netclass;
+use crate::octopus::ApiError;
+use crate::tier::Tier;
+
+/// Largest echo-service answer golive reads.
+const MAX_ECHO_BYTES: usize = 4096;
+
+/// The egress facts of the env being checked (the simulator supplies them for a
+/// simulator env).
+#[derive(Debug, Clone, Default)]
+pub struct EgressFacts {
+    /// CIDRs given to the account manager; `None` when not configured.
+    pub allowlist: Option<Vec<IpNet>>,
+    /// How to learn the egress address.
+    pub egress_ip: Option<EgressIpSpec>,
+    /// The "what is my IP" service for `auto`.
+    pub echo_url: Option<Url>,
+}
+
+/// Runs the egress check.
+pub async fn run(ctx: &CheckContext) -> CheckOutcome {
+    let t = &*ctx.target;
+    let facts = &t.egress;
+    let mut out = CheckOutcome::default();
+    let allowlist = facts.allowlist.clone().unwrap_or_default();
+    out.evidence(
+        "allowlist",
+        allowlist
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+    );
+    lint_allowlist(&allowlist, t.tier(), t.env.simulator, &mut out);
+
+    // Which addresses leave this network.
+    let mut addrs: Vec<(IpAddr, &str)> = Vec::new();
+    let wants_echo = match &facts.egress_ip {
+        Some(EgressIpSpec::Addrs(list)) => {
+            addrs.extend(list.iter().map(|ip| (*ip, "declared")));
+            false
+        }
+        Some(EgressIpSpec::Auto) => true,
+        None => !allowlist.is_empty(),
+    };
+    if wants_echo {
+        match &facts.echo_url {
+            None => out.findings.push(Finding::incomplete(
+                &codes::EGRESS_IP_UNKNOWN,
+                "the egress address is unknown: set egress_ip to the NAT address(es), or egress_ip = \"auto\" with egress_echo_url",
+            )),
+            Some(url) => {
+                out.evidence("echo_url", url.as_str());
+                match fetch_egress_ip(url, ctx.deadline).await {
+                    Ok(ip) => addrs.push((ip, "echo")),
+                    Err(e) => out
+                        .findings
+                        .push(Finding::incomplete(&codes::EGRESS_IP_UNKNOWN, format!("cannot learn the egress address from {url}: {e}"))),
+                }
+            }
+        }
+    }
+    let mut listed = Vec::new();
+    for (ip, source) in &addrs {
+        let inside = allowlist
+            .iter()
+            .find(|net| net.contains(&netclass::canonical(*ip)) || net.contains(ip));
+        listed.push(serde_json::json!({ "ip": ip.to_string(), "source": source, "inside": inside.map(ToString::to_string) }));
+        if !allowlist.is_empty() && inside.is_none() {
+            out.findings.push(Finding::new(
+                &codes::EGRESS_OUTSIDE_ALLOWLIST,
+                format!(
+                    "egress address {ip} ({source}) is in none of the allowlisted ranges {}",
+                    join(&allowlist)
+                ),
+            ));
+        }
+    }
+    out.evidence("egress_ips", listed);
+
+    // The API's own verdict, from the run's shared login (no extra call if another
+    // check already logged in).
+    if let Some(creds) = t.credentials() {
+        match ctx.api.login(Some(&creds), &ctx.log, ctx.deadline).await {
+            Err(e @ ApiError::Forbidden { .. }) if e.code().is_none_or(|c| c == "FORBIDDEN") => {
+                out.evidence("login", e.to_string());
+                let ips = if addrs.is_empty() {
+                    "this machine's address".to_string()
+                } else {
+                    addrs
+                        .iter()
+                        .map(|(ip, _)| ip.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                out.findings.push(Finding::new(
+                    &codes::EGRESS_IP_FORBIDDEN,
+                    format!("the API refused login with 403 FORBIDDEN (IP address not authorized) from {ips}"),
+                ));
+            }
+            Err(e) => out.evidence("login", format!("not judged: {e}")),
+            Ok(_) => out.evidence("login", "accepted from this address"),
+        }
+    }
+    let summary = match addrs.as_slice() {
+        [] if allowlist.is_empty() => "no allowlist and no egress address to compare".to_string(),
+        [] => format!(
+            "allowlist {} (egress address not checked)",
+            join(&allowlist)
+        ),
+        _ => format!(
+            "{} inside {}",
+            addrs
+                .iter()
+                .map(|(ip, _)| ip.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if allowlist.is_empty() {
+                "an empty allowlist (any address allowed)".to_string()
+            } else {
+                join(&allowlist)
+            }
+        ),
+    };
+    out.pass_summary = Some(summary);
+    out
+}
+
+fn join(nets: &[IpNet]) -> String {
+    nets.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Lints the allowlist itself. Pure, so it is table-tested.
+pub fn lint_allowlist(allowlist: &[IpNet], tier: Tier, simulator: bool, out: &mut CheckOutcome) {
+    if allowlist.is_empty() {
+        let level = if tier == Tier::Production && !simulator {
+            Level::Warn
+        } else {
+            Level::Info
+        };
+        out.findings.push(
+            Finding::new(&codes::ALLOWLIST_EMPTY, format!("no egress allowlist for this {tier} env: any source address can use the credentials"))
+                .with_level(level),
+        );
+        return;
+    }
+    for net in allowlist {
+        let v4 = matches!(net, IpNet::V4(_));
+        if net.prefix_len() == 0 {
+            out.findings.push(Finding::new(
+                &codes::ALLOWLIST_TOO_BROAD,
+                format!("{net} allows every address: it is no allowlist at all"),
+            ));
+        } else if (v4 && net.prefix_len() < 16) || (!v4 && net.prefix_len() < 32) {
+            out.findings.push(
+                Finding::new(
+                    &codes::ALLOWLIST_TOO_BROAD,
+                    format!(
+                        "{net} covers {} addresses; NAT egress ranges are rarely wider than /{}",
+                        size(net),
+                        if v4 { 16 } else { 32 }
+                    ),
+                )
+                .with_level(Level::Warn),
+            );
+        }
+        if let Some(class) = netclass::classify_net(net).filter(|_| net.prefix_len() > 0) {
+            out.findings.push(Finding::new(
+                &codes::ALLOWLIST_PRIVATE_RANGE,
+                format!("{net} is {class}: Octopus sees your public NAT address, never this one"),
+            ));
+        }
+        if net.addr() != net.network() {
+            out.findings.push(Finding::new(
+                &codes::ALLOWLIST_HOST_BITS,
+                format!(
+                    "{net} has host bits set; it means {}, which may not be what was intended",
+                    net.trunc()
+                ),
+            ));
+        }
+    }
+    for (i, a) in allowlist.iter().enumerate() {
+        for b in &allowlist[i + 1..] {
+            let (a_t, b_t) = (a.trunc(), b.trunc());
+            if a_t == b_t {
+                out.findings.push(Finding::new(
+                    &codes::ALLOWLIST_OVERLAP,
+                    format!("{a} and {b} are the same range"),
+                ));
+            } else if a_t.contains(&b_t) || b_t.contains(&a_t) {
+                out.findings.push(Finding::new(
+                    &codes::ALLOWLIST_OVERLAP,
+                    format!("{a} and {b} overlap"),
+                ));
+            }
+        }
+    }
+}
+
+fn size(net: &IpNet) -> String {
+    let bits = net.max_prefix_len() - net.prefix_len();
+    if bits >= 64 {
+        format!("2^{bits}")
+    } else {
+        (1u128 << bits).to_string()
+    }
+}
+
+/// Asks an echo service for this machine's public address: plain text or a JSON
+/// object with an `ip` field; IPv4 or IPv6.
+pub async fn fetch_egress_ip(url: &Url, deadline: Instant) -> Result<IpAddr, String> {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    if remaining.is_zero() {
+        return Err("no time left".into());
+    }
+    let client = reqwest::Client::builder()
+        .connect_timeout(remaining.min(Duration::from_secs(10)))
+        .timeout(remaining)
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .user_agent(concat!("golive/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let fetch = async {
+        let mut resp = client
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|e| e.without_url().to_string())?;
+        if !resp.status().is_success() {
+            return Err(format!("HTTP {}", resp.status().as_u16()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| e.without_url().to_string())?
+        {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_ECHO_BYTES {
+                return Err(format!(
+                    "the answer is longer than {MAX_ECHO_BYTES} bytes; not an IP echo"
+                ));
+            }
+        }
+        parse_echo(&body)
+    };
+    tokio::time::timeout(remaining, fetch)
+        .await
+        .map_err(|_| "no answer in time".to_string())?
+}
+
+/// Parses an echo answer: `203.0.113.7\n`, or `{"ip": "2001:db8::7"}`.
+pub fn parse_echo(body: &[u8]) -> Result<IpAddr, String> {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text)
+        && let Some(ip) = v.get("ip").and_then(|i| i.as_str())
+    {
+        return ip
+            .trim()
+            .parse()
+            .map_err(|_| format!("`ip` is not an address: {ip:.60}"));
+    }
+    let shown: String = text.chars().take(60).filter(|c| !c.is_control()).collect();
+    Err(format!("the answer is not an IP address: `{shown}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lint(nets: &[&str], tier: Tier) -> Vec<(String, Level)> {
+        let nets: Vec<IpNet> = nets.iter().map(|n| n.parse().unwrap()).collect();
+        let mut out = CheckOutcome::default();
+        lint_allowlist(&nets, tier, false, &mut out);
+        out.findings
+            .into_iter()
+            .map(|f| (f.code, f.level))
+            .collect()
+    }
+
+    #[test]
+    fn allowlist_lints() {
+        use Level::*;
+        let s = |c: &str, l| (c.to_string(), l);
+        assert_eq!(lint(&[], Tier::Production), [s("allowlist-empty", Warn)]);
+        assert_eq!(lint(&[], Tier::Sandbox), [s("allowlist-empty", Info)]);
+        assert!(lint(&["203.0.113.0/28", "2001:db8:1::/48"], Tier::Production).is_empty());
+        assert_eq!(
+            lint(&["0.0.0.0/0"], Tier::Production),
+            [s("allowlist-too-broad", Fail)]
+        );
+        assert_eq!(
+            lint(&["::/0"], Tier::Production),
+            [s("allowlist-too-broad", Fail)]
+        );
+        assert_eq!(
+            lint(&["8.0.0.0/8"], Tier::Production),
+            [s("allowlist-too-broad", Warn)]
+        );
+        assert_eq!(
+            lint(&["2600::/16"], Tier::Production),
+            [s("allowlist-too-broad", Warn)]
+        );
+        assert_eq!(
+            lint(&["10.0.0.0/24"], Tier::Production),
+            [s("allowlist-private-range", Warn)]
+        );
+        assert_eq!(
+            lint(&["fd00::/64"], Tier::Production),
+            [s("allowlist-private-range", Warn)]
+        );
+        assert_eq!(
+            lint(&["100.64.1.0/24"], Tier::Production),
+            [s("allowlist-private-range", Warn)]
+        );
+        assert_eq!(
+            lint(&["203.0.113.5/24"], Tier::Production),
+            [s("allowlist-host-bits", Warn)]
+        );
+        assert_eq!(
+            lint(&["203.0.113.0/24", "203.0.113.0/28"], Tier::Production),
+            [s("allowlist-overlap", Info)]
+        );
+        assert_eq!(
+            lint(&["203.0.113.0/28", "203.0.113.0/28"], Tier::Production),
+            [s("allowlist-overlap", Info)]
+        );
+        assert!(lint(&["203.0.113.0/28", "203.0.113.16/28"], Tier::Production).is_empty());
+    }
+
+    #[test]
+    fn echo_answers() {
+        assert_eq!(
+            parse_echo(b"203.0.113.7\n").unwrap(),
+            "203.0.113.7".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_echo(br#"{"ip":"2001:db8::7","country":"NL"}"#).unwrap(),
+            "2001:db8::7".parse::<IpAddr>().unwrap()
+        );
+        assert!(parse_echo(b"<html>hello</html>").is_err());
+        assert!(parse_echo(br#"{"ip":"nope"}"#).is_err());
+    }
+}

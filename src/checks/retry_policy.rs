@@ -1,0 +1,300 @@
+//! `kind = "retry_policy"`: the `[client]` table judged against the go-live
+//! checklist (octopus-api.md sections 7.6 and 7.7).
+//!
+//! This judges what the team *declares* about its client; `client_retry` watches the
+//! client actually do it. Every finding says what goes wrong in production.
+
+use std::time::Duration;
+
+use super::{CheckContext, CheckOutcome};
+use crate::codes;
+use crate::finding::{Finding, Level};
+use crate::manifest::ClientSpec;
+
+/// Runs the retry-policy check.
+pub async fn run(ctx: &CheckContext) -> CheckOutcome {
+    let mut out = CheckOutcome::default();
+    judge(ctx.target.client.as_ref(), &mut out);
+    out
+}
+
+fn secs(d: Duration) -> String {
+    crate::duration::format(d)
+}
+
+/// Judges a `[client]` table. Pure, so it is table-tested.
+pub fn judge(client: Option<&ClientSpec>, out: &mut CheckOutcome) {
+    let Some(c) = client else {
+        out.findings.push(Finding::new(
+            &codes::CLIENT_CONFIG_MISSING,
+            "the manifest has no [client] table describing the integration's HTTP client",
+        ));
+        return;
+    };
+    out.evidence("client", format!("{c:?}"));
+
+    // Timeouts.
+    match (c.connect_timeout, c.request_timeout) {
+        (None, None) => out.findings.push(Finding::new(
+            &codes::TIMEOUT_MISSING,
+            "neither connect_timeout nor request_timeout is set",
+        )),
+        (None, Some(_)) => out.findings.push(Finding::new(
+            &codes::TIMEOUT_MISSING,
+            "connect_timeout is not set",
+        )),
+        (Some(_), None) => out.findings.push(Finding::new(
+            &codes::TIMEOUT_MISSING,
+            "request_timeout is not set",
+        )),
+        _ => {}
+    }
+    if let Some(ct) = c.connect_timeout
+        && !(Duration::from_secs(1)..=Duration::from_secs(10)).contains(&ct)
+    {
+        out.findings.push(Finding::new(
+            &codes::TIMEOUT_OUT_OF_RANGE,
+            format!("connect_timeout {} is outside 1s-10s", secs(ct)),
+        ));
+    }
+    if let Some(rt) = c.request_timeout {
+        if c.uses_esim == Some(true) {
+            if rt <= Duration::from_secs(60) {
+                out.findings.push(Finding::new(
+                    &codes::TIMEOUT_OUT_OF_RANGE,
+                    format!("request_timeout {} is not above 60s, but eSIM order creation may block for up to 60s by design", secs(rt)),
+                ));
+            }
+        } else if !(Duration::from_secs(30)..=Duration::from_secs(60)).contains(&rt) {
+            out.findings.push(Finding::new(
+                &codes::TIMEOUT_OUT_OF_RANGE,
+                format!("request_timeout {} is outside 30s-60s", secs(rt)),
+            ));
+        }
+    }
+
+    // Which statuses are retried.
+    match &c.retry_statuses {
+        None => out.findings.push(Finding::new(
+            &codes::NO_RETRY_ON_429,
+            "retry_statuses is not declared, so it is unknown whether 429 and 5xx are retried",
+        )),
+        Some(statuses) => {
+            for s in statuses
+                .iter()
+                .filter(|s| (400..500).contains(*s) && **s != 429)
+            {
+                let f = Finding::new(
+                    &codes::RETRIES_NON_RETRYABLE_4XX,
+                    format!(
+                        "retry_statuses includes {s}: a 4xx other than 429 fails the same way every time"
+                    ),
+                );
+                out.findings.push(if *s == 401 {
+                    f.with_level(Level::Warn).with_remediation(
+                        "Do not retry 401 blindly: log in again (or refresh the token) and then retry once. Remove 401 from retry_statuses.",
+                    )
+                } else {
+                    f
+                });
+            }
+            if !statuses.contains(&429) {
+                out.findings.push(Finding::new(
+                    &codes::NO_RETRY_ON_429,
+                    "retry_statuses does not include 429",
+                ));
+            }
+            let missing: Vec<String> = [500u16, 502, 503, 504]
+                .iter()
+                .filter(|s| !statuses.contains(s))
+                .map(ToString::to_string)
+                .collect();
+            if !missing.is_empty() {
+                out.findings.push(Finding::new(
+                    &codes::NO_RETRY_ON_5XX,
+                    format!("retry_statuses does not include {}", missing.join(", ")),
+                ));
+            }
+        }
+    }
+    match c.honours_retry_after {
+        Some(true) => {}
+        Some(false) => out.findings.push(Finding::new(
+            &codes::RETRY_AFTER_IGNORED,
+            "honours_retry_after = false",
+        )),
+        None => out.findings.push(Finding::new(
+            &codes::RETRY_AFTER_IGNORED,
+            "honours_retry_after is not declared",
+        )),
+    }
+
+    // Backoff and attempts.
+    match (c.backoff_initial, c.backoff_max) {
+        (Some(initial), Some(max)) => {
+            if !(Duration::from_millis(100)..=Duration::from_secs(1)).contains(&initial) {
+                out.findings.push(Finding::new(
+                    &codes::BACKOFF_OUT_OF_RANGE,
+                    format!(
+                        "backoff_initial {} is outside 100ms-1s (the checklist says about 200ms)",
+                        secs(initial)
+                    ),
+                ));
+            }
+            if !(Duration::from_secs(5)..=Duration::from_secs(30)).contains(&max) {
+                out.findings.push(Finding::new(
+                    &codes::BACKOFF_OUT_OF_RANGE,
+                    format!(
+                        "backoff_max {} is outside 5s-30s (the checklist caps at 10s)",
+                        secs(max)
+                    ),
+                ));
+            }
+            if max < initial {
+                out.findings.push(Finding::new(
+                    &codes::BACKOFF_OUT_OF_RANGE,
+                    format!(
+                        "backoff_max {} is below backoff_initial {}",
+                        secs(max),
+                        secs(initial)
+                    ),
+                ));
+            }
+        }
+        _ => out.findings.push(Finding::new(
+            &codes::BACKOFF_OUT_OF_RANGE,
+            "backoff_initial and backoff_max are not both declared",
+        )),
+    }
+    match c.max_attempts {
+        None => out.findings.push(Finding::new(
+            &codes::ATTEMPTS_UNBOUNDED,
+            "max_attempts is not declared",
+        )),
+        Some(n) if n > 10 => out.findings.push(Finding::new(
+            &codes::ATTEMPTS_UNBOUNDED,
+            format!("max_attempts = {n}; more than 10 attempts turns an outage into a retry storm"),
+        )),
+        Some(_) => {}
+    }
+
+    // Idempotency and tracing.
+    if c.uses_client_reference != Some(true) {
+        let how = if c.uses_client_reference == Some(false) {
+            "uses_client_reference = false"
+        } else {
+            "uses_client_reference is not declared"
+        };
+        out.findings
+            .push(Finding::new(&codes::CLIENT_REFERENCE_UNUSED, how));
+    }
+    if c.logs_request_id != Some(true) {
+        let how = if c.logs_request_id == Some(false) {
+            "logs_request_id = false"
+        } else {
+            "logs_request_id is not declared"
+        };
+        out.findings
+            .push(Finding::new(&codes::REQUEST_ID_NOT_LOGGED, how));
+    }
+    out.pass_summary = Some("the declared client follows the go-live checklist".into());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> ClientSpec {
+        ClientSpec {
+            connect_timeout: Some(Duration::from_secs(5)),
+            request_timeout: Some(Duration::from_secs(30)),
+            max_attempts: Some(5),
+            backoff_initial: Some(Duration::from_millis(200)),
+            backoff_max: Some(Duration::from_secs(10)),
+            retry_statuses: Some(vec![429, 500, 502, 503, 504]),
+            honours_retry_after: Some(true),
+            uses_client_reference: Some(true),
+            logs_request_id: Some(true),
+            uses_esim: Some(false),
+        }
+    }
+
+    fn codes_for(c: Option<&ClientSpec>) -> Vec<String> {
+        let mut out = CheckOutcome::default();
+        judge(c, &mut out);
+        out.findings.into_iter().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn the_checklist_client_passes() {
+        assert!(codes_for(Some(&good())).is_empty());
+    }
+
+    #[test]
+    fn every_deviation_has_its_code() {
+        assert_eq!(codes_for(None), ["client-config-missing"]);
+        type Change = Box<dyn Fn(&mut ClientSpec)>;
+        let cases: Vec<(Change, &str)> = vec![
+            (Box::new(|c| c.connect_timeout = None), "timeout-missing"),
+            (Box::new(|c| c.request_timeout = None), "timeout-missing"),
+            (
+                Box::new(|c| c.connect_timeout = Some(Duration::from_secs(30))),
+                "timeout-out-of-range",
+            ),
+            (
+                Box::new(|c| c.request_timeout = Some(Duration::from_secs(5))),
+                "timeout-out-of-range",
+            ),
+            (
+                Box::new(|c| c.uses_esim = Some(true)),
+                "timeout-out-of-range",
+            ),
+            (
+                Box::new(|c| c.retry_statuses = Some(vec![400, 429, 500, 502, 503, 504])),
+                "retries-non-retryable-4xx",
+            ),
+            (
+                Box::new(|c| c.retry_statuses = Some(vec![500, 502, 503, 504])),
+                "no-retry-on-429",
+            ),
+            (
+                Box::new(|c| c.retry_statuses = Some(vec![429, 500])),
+                "no-retry-on-5xx",
+            ),
+            (
+                Box::new(|c| c.honours_retry_after = Some(false)),
+                "retry-after-ignored",
+            ),
+            (
+                Box::new(|c| c.backoff_initial = Some(Duration::from_millis(10))),
+                "backoff-out-of-range",
+            ),
+            (
+                Box::new(|c| c.backoff_max = Some(Duration::from_secs(120))),
+                "backoff-out-of-range",
+            ),
+            (Box::new(|c| c.max_attempts = None), "attempts-unbounded"),
+            (
+                Box::new(|c| c.max_attempts = Some(50)),
+                "attempts-unbounded",
+            ),
+            (
+                Box::new(|c| c.uses_client_reference = Some(false)),
+                "client-reference-unused",
+            ),
+            (
+                Box::new(|c| c.logs_request_id = None),
+                "request-id-not-logged",
+            ),
+        ];
+        for (change, code) in cases {
+            let mut c = good();
+            change(&mut c);
+            assert_eq!(codes_for(Some(&c)), [code], "{c:?}");
+        }
+        let mut esim = good();
+        esim.uses_esim = Some(true);
+        esim.request_timeout = Some(Duration::from_secs(90));
+        assert!(codes_for(Some(&esim)).is_empty());
+    }
+}
