@@ -9,8 +9,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use crate::checks::egress::EgressFacts;
+use crate::checks::webhook::WebhookTarget;
 use crate::checks::{OtherEnv, Target};
-use crate::cli::{
+use crate::cli::{InitArgs, WebhookCommand, WebhookSendArgs, 
     CheckArgs, Cli, ColorChoice, Command, ExplainArgs, Format, ListArgs, ManifestArgs, SimArgs,
 };
 use crate::exit::Exit;
@@ -31,8 +32,10 @@ pub fn run(cli: Cli) -> Exit {
         Command::Explain(args) => explain(&args),
         Command::Validate(args) => validate(&args),
         Command::List(args) => list(&args),
+        Command::Init(args) => init(&args),
         Command::Check(args) => with_runtime(|| check(&args, out_color, cli.verbose, cli.quiet)),
         Command::Sim(args) => with_runtime(|| sim_forever(&args)),
+        Command::Webhook(WebhookCommand::Send(args)) => with_runtime(|| webhook_send(&args)),
     };
     match result {
         Ok(exit) => exit,
@@ -174,6 +177,21 @@ fn validate(args: &ManifestArgs) -> Result<Exit, Failure> {
         if m.checks.len() == 1 { "" } else { "s" },
         m.waivers.len(),
         if m.waivers.len() == 1 { "" } else { "s" },
+    ))
+}
+
+/// The starter manifest `golive init` writes.
+pub const STARTER_MANIFEST: &str = include_str!("starter.toml");
+
+fn init(args: &InitArgs) -> Result<Exit, Failure> {
+    if args.path.exists() && !args.force {
+        return Err(usage(format!("{} already exists; pass --force to overwrite it", args.path.display())));
+    }
+    std::fs::write(&args.path, STARTER_MANIFEST)
+        .map_err(|e| internal(format!("cannot write {}: {e}", args.path.display())))?;
+    print_stdout(&format!(
+        "wrote {path}\n\nNext:\n  1. fill in the TODOs (URLs, allowlist, thresholds, attestations)\n  2. golive validate -m {path}\n  3. golive check -m {path} -e demo        (the simulator, no account needed)\n  4. golive check -m {path} -e sandbox\n",
+        path = args.path.display()
     ))
 }
 
@@ -384,6 +402,25 @@ async fn check(args: &CheckArgs, color: bool, verbose: u8, quiet: bool) -> Resul
         }
         None => None,
     };
+    let extra_roots = match &ca_pem {
+        Some(pem) => crate::tls::parse_pem_roots(pem)
+            .map_err(|e| usage(format!("env `{}`: ca_file {e}", env.name)))?,
+        None => Vec::new(),
+    };
+    let webhook = match &sim_handle {
+        Some(_h) => WebhookTarget::default(), // PENDING-SIM-RECEIVER
+        None => WebhookTarget {
+            url: env.webhook_url.clone(),
+            secret: match &env.webhook_secret {
+                Some(r) => r.resolve(&m.base_dir),
+                None => Err(SecretError::Missing("webhook_secret (not configured)".into())),
+            },
+            extra_roots,
+        },
+    };
+    if let Ok(s) = &webhook.secret {
+        redactor.add(s);
+    }
     let api = OctopusClient::new(ClientConfig {
         base_url: base_url.clone(),
         tier: env.tier,
@@ -413,6 +450,7 @@ async fn check(args: &CheckArgs, color: bool, verbose: u8, quiet: bool) -> Resul
         others,
         client: m.client.clone(),
         egress,
+        webhook,
         today,
     });
 
@@ -549,6 +587,8 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
         tier: args.tier.into(),
         scenario,
         latency: args.latency.unwrap_or_default(),
+        webhook_url: args.webhook_url.clone(),
+        ..SimConfig::default()
     };
     let handle = sim::start(config.clone())
         .await
@@ -648,4 +688,122 @@ impl Progress for TerminalProgress {
                 .println(format!("  {} {id}", status.as_str().to_uppercase()));
         }
     }
+}
+
+async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
+    let url = reqwest::Url::parse(&args.url).map_err(|e| usage(format!("--url {}: {e}", args.url)))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if crate::octopus::is_loopback_host(&url) => {}
+        "http" => {
+            return Err(usage(format!(
+                "--url {url}: refusing plain http:// to a non-loopback host; every delivery carries the secret in X-OCTOPUS-WEBHOOK-TOKEN"
+            )));
+        }
+        other => return Err(usage(format!("--url {url}: unsupported scheme `{other}`"))),
+    }
+    let reference = match (&args.secret_env, &args.secret_file) {
+        (Some(name), _) => crate::secret::SecretRef::Env(name.clone()),
+        (None, Some(path)) => crate::secret::SecretRef::File(path.clone()),
+        (None, None) => return Err(usage("give --secret-env NAME or --secret-file PATH")),
+    };
+    let secret = reference.resolve(Path::new(".")).map_err(|e| {
+        let flag = if args.secret_env.is_some() { "--secret-env" } else { "--secret-file" };
+        usage(format!("{flag}: {e}"))
+    })?;
+    let mut redactor = Redactor::default();
+    redactor.add(&secret);
+    let data: serde_json::Value = match &args.data {
+        None => crate::webhook::probe_data(&args.event),
+        Some(d) => {
+            let text = match d.strip_prefix('@') {
+                Some(path) => std::fs::read_to_string(path).map_err(|e| usage(format!("--data @{path}: {e}")))?,
+                None => d.clone(),
+            };
+            serde_json::from_str(&text).map_err(|e| usage(format!("--data is not JSON: {e}")))?
+        }
+    };
+    let roots = match &args.ca_file {
+        Some(p) => {
+            let pem = std::fs::read(p).map_err(|e| usage(format!("--ca-file {}: {e}", p.display())))?;
+            crate::tls::parse_pem_roots(&pem).map_err(|e| usage(format!("--ca-file {}: {e}", p.display())))?
+        }
+        None => Vec::new(),
+    };
+    let event_id = args.event_id.clone().unwrap_or_else(crate::webhook::new_event_id);
+    let now = jiff::Timestamp::now();
+    let timestamp = args.timestamp.unwrap_or(now.as_second());
+    let created = now.round(jiff::Unit::Second).map_or_else(|_| now.to_string(), |t| t.to_string());
+    let body = crate::webhook::event_body(&event_id, &args.event, &created, data);
+    let mut delivery = crate::webhook::Delivery::signed(secret.expose().as_bytes(), &event_id, &args.event, timestamp, body);
+    if args.bad_signature {
+        delivery.signature = Some(crate::webhook::sign(secret.expose().as_bytes(), b"golive --bad-signature"));
+    }
+
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(args.timeout)
+        .timeout(args.timeout);
+    for r in &roots {
+        builder = builder.add_root_certificate(
+            reqwest::Certificate::from_der(r.as_ref()).map_err(|e| usage(format!("--ca-file: {e}")))?,
+        );
+    }
+    let client = builder.build().map_err(|e| internal(format!("cannot build the HTTP client: {e}")))?;
+    let mut req = client.post(url.clone()).body(delivery.body.clone());
+    for (name, value) in delivery.headers() {
+        req = req.header(name, value);
+    }
+    let mut text = format!("POST {url}\n");
+    for (name, value) in delivery.headers() {
+        let shown = if name == "X-OCTOPUS-WEBHOOK-TOKEN" { "***".to_string() } else { value };
+        text.push_str(&format!("> {name}: {shown}\n"));
+    }
+    text.push_str(&format!("> body: {}\n\n", String::from_utf8_lossy(&delivery.body)));
+    let started = std::time::Instant::now();
+    let exit = match req.send().await {
+        Err(e) => {
+            let what = if e.is_timeout() { format!("no answer within {}", crate::duration::format(args.timeout)) } else { describe_send_error(&e) };
+            text.push_str(&format!("no answer: {what}\n"));
+            Exit::Inconclusive
+        }
+        Ok(resp) => {
+            let elapsed = started.elapsed();
+            let status = resp.status();
+            text.push_str(&format!("< HTTP {} in {} ms\n", status.as_u16(), elapsed.as_millis()));
+            for (name, value) in resp.headers() {
+                text.push_str(&format!("< {name}: {}\n", String::from_utf8_lossy(value.as_bytes())));
+            }
+            let body = read_some(resp, 4096).await;
+            if !body.is_empty() {
+                text.push_str(&format!("<\n{}\n", String::from_utf8_lossy(&body)));
+            }
+            if status.is_success() { Exit::Ready } else { Exit::NotReady }
+        }
+    };
+    print_stdout(&redactor.scrub(&text))?;
+    Ok(exit)
+}
+
+fn describe_send_error(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut detail = String::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() { e.to_string() } else { detail }
+}
+
+async fn read_some(mut resp: reqwest::Response, cap: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while body.len() < cap {
+        match resp.chunk().await {
+            Ok(Some(c)) => body.extend_from_slice(&c),
+            _ => break,
+        }
+    }
+    body.truncate(cap);
+    body
 }

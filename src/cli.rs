@@ -66,6 +66,10 @@ Examples:
     /// List the checks that would run for an environment: id, kind, severity, tags.
     List(ListArgs),
 
+    /// Write a commented starter checks.toml: sandbox and production envs, every
+    /// check kind, and the go-live sequence as attestations.
+    Init(InitArgs),
+
     /// Run the Octopus API simulator on loopback until interrupted.
     ///
     /// Prints the base URL and the credentials to use. Point an env at it with
@@ -78,6 +82,72 @@ Examples:
 
     /// Explain a finding code: what it means, why it matters, how to fix it.
     Explain(ExplainArgs),
+
+    /// Webhook tools: send one signed delivery to your endpoint.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+/// `golive webhook ...`.
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Send one delivery signed exactly as Octopus signs, and show the answer (like a
+    /// signed `curl`): the tool for debugging a receiver.
+    ///
+    /// The body is `{"created_at","data","id","type"}` as compact JSON; `X-Signature` is
+    /// the lowercase hex HMAC-SHA256 of those exact bytes. Exit 0 on a 2xx, 1 on any
+    /// other status, 3 when no answer came.
+    #[command(after_help = "\
+Examples:
+  golive webhook send --url https://hooks.example.com/octopus --secret-env WEBHOOK_SECRET
+  golive webhook send --url http://localhost:3000/hooks --secret-file .secret --event wallet.debited
+  golive webhook send --url ... --secret-env S --event-id evt_1 --timestamp 1700000000 --bad-signature")]
+    Send(WebhookSendArgs),
+}
+
+/// Arguments of `golive webhook send`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("secret").required(true).args(["secret_env", "secret_file"])))]
+pub struct WebhookSendArgs {
+    /// The endpoint (https://, or http:// to a loopback host only).
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+
+    /// Read the webhook secret from this environment variable.
+    #[arg(long, value_name = "NAME")]
+    pub secret_env: Option<String>,
+
+    /// Read the webhook secret from this file (one trailing newline is stripped).
+    #[arg(long, value_name = "PATH")]
+    pub secret_file: Option<PathBuf>,
+
+    /// The event type (`X-Event-Type` and the body's `type`).
+    #[arg(long, value_name = "TYPE", default_value = "order.delivered")]
+    pub event: String,
+
+    /// The event's `data`: a JSON object, or @FILE to read it from a file.
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub data: Option<String>,
+
+    /// `X-Timestamp` in Unix seconds (default: now). Use an old one to test replay protection.
+    #[arg(long, value_name = "UNIX")]
+    pub timestamp: Option<i64>,
+
+    /// `X-Event-ID` and the body's `id` (default: a fresh evt_golive_... id). Repeat one to test de-duplication.
+    #[arg(long, value_name = "ID")]
+    pub event_id: Option<String>,
+
+    /// Send a wrong `X-Signature`: a correct endpoint answers 401.
+    #[arg(long)]
+    pub bad_signature: bool,
+
+    /// An extra trusted root certificate (PEM) for the endpoint's TLS.
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+
+    /// How long to wait for the answer.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
 }
 
 /// `--manifest`.
@@ -92,6 +162,18 @@ pub struct ManifestArgs {
         env = "GOLIVE_MANIFEST"
     )]
     pub manifest: PathBuf,
+}
+
+/// Arguments of `golive init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the manifest.
+    #[arg(long, value_name = "FILE", default_value = "checks.toml")]
+    pub path: PathBuf,
+
+    /// Overwrite the file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `golive list`.
@@ -173,6 +255,11 @@ pub struct SimArgs {
     /// Delay every response by this much, e.g. 200ms (for benchmarks).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub latency: Option<std::time::Duration>,
+
+    /// Deliver the simulator's signed webhook events (orders, wallet debits) to this
+    /// URL instead of its own reference receiver.
+    #[arg(long, value_name = "URL")]
+    pub webhook_url: Option<String>,
 }
 
 /// Arguments of `golive explain`.

@@ -36,6 +36,8 @@ const DOCS_ERRORS: &str = "https://octopus-docs.pages.dev/docs/best-practices/ha
 const DOCS_RATE: &str = "https://octopus-docs.pages.dev/docs/best-practices/rate-limits";
 const DOCS_WALLETS: &str = "https://octopus-docs.pages.dev/docs/guides/monitoring-wallets";
 const DOCS_PRODUCTION: &str = "https://octopus-docs.pages.dev/docs/getting-started/production";
+const DOCS_VERIFY: &str = "https://octopus-docs.pages.dev/docs/reference/webhooks/verification";
+const DOCS_HOOKS: &str = "https://octopus-docs.pages.dev/docs/guides/handling-webhooks";
 
 macro_rules! codes {
     ($( $name:ident = { $code:literal, $check:literal, $level:ident, $incomplete:literal,
@@ -161,6 +163,108 @@ codes! {
         "PREPAID wallets refuse orders the balance cannot cover; POSTPAID ones run on credit. Monitoring built for one type is wrong for the other.",
         "Confirm the wallet type with your account manager and adjust the check's type or your monitoring.",
         Some(DOCS_WALLETS) }
+
+    // ---- webhook -----------------------------------------------------------------
+    WEBHOOK_URL_MISSING = { "webhook-url-missing", "webhook", Fail, false,
+        "The env has no webhook_url.",
+        "Voucher orders over 5 units are asynchronous: without a webhook endpoint the integration never learns that vouchers are ready (or polls forever).",
+        "Set webhook_url for this env to the endpoint registered with your account manager.",
+        Some(DOCS_HOOKS) }
+    WEBHOOK_SECRET_MISSING = { "webhook-secret-missing", "webhook", Fail, false,
+        "The env's webhook_secret is not configured, or its variable or file is unset or unreadable.",
+        "Without the shared secret golive cannot sign deliveries as Octopus does, and your endpoint cannot verify them either.",
+        "Set webhook_secret = { env = \"NAME\" } or { file = \"PATH\" } to the secret shared with Octopus for this environment.",
+        Some(DOCS_VERIFY) }
+    WEBHOOK_NOT_HTTPS = { "webhook-not-https", "webhook", Fail, false,
+        "The webhook URL is not https:// (info for a simulator env).",
+        "Octopus delivers only to public HTTPS URLs, and every delivery carries the shared secret in X-OCTOPUS-WEBHOOK-TOKEN: over plain HTTP it is readable on the wire. golive sends no delivery over plain HTTP to a non-loopback host.",
+        "Serve the endpoint over HTTPS with a publicly trusted certificate and register the https:// URL.",
+        Some(DOCS_HOOKS) }
+    WEBHOOK_PRIVATE_ADDRESS = { "webhook-private-address", "webhook", Fail, false,
+        "The webhook host, or an address DNS gives for it, is private, loopback, link-local, CGNAT or unique-local.",
+        "Octopus delivers from the internet: it cannot reach a private address, so production deliveries would all fail (fail for production, warn for sandbox, info for a simulator env). For production golive sends no delivery to such an address.",
+        "Expose the endpoint on a public address (load balancer, API gateway) and make its public DNS name resolve only to public addresses.",
+        Some(DOCS_HOOKS) }
+    WEBHOOK_DNS_FAILED = { "webhook-dns-failed", "webhook", Fail, true,
+        "The webhook host name does not resolve.",
+        "If golive cannot resolve it, Octopus likely cannot either; the endpoint cannot be probed.",
+        "Check the host name in webhook_url and its DNS records.",
+        Some(DOCS_HOOKS) }
+    WEBHOOK_UNREACHABLE = { "webhook-unreachable", "webhook", Fail, true,
+        "The webhook endpoint refused the connection or the TLS handshake failed.",
+        "The endpoint cannot be probed while it does not accept connections; Octopus would retry and then drop deliveries.",
+        "Check that the endpoint is up and listening on the URL's port, and that nothing between golive and it blocks the connection.",
+        Some(DOCS_HOOKS) }
+    WEBHOOK_TLS_UNTRUSTED = { "webhook-tls-untrusted", "webhook", Fail, false,
+        "The endpoint's certificate is not trusted for its host (self-signed, unknown CA, wrong host).",
+        "Octopus rejects self-signed and untrusted certificates: every delivery would fail. golive sends no delivery to such an endpoint.",
+        "Install a certificate from a public CA that covers the host name, with the full intermediate chain. A private CA (ca_file) is only good for internal testing.",
+        Some(DOCS_HOOKS) }
+    WEBHOOK_TLS_EXPIRED = { "webhook-tls-expired", "webhook", Fail, false,
+        "The endpoint's certificate has expired.",
+        "Every delivery fails the TLS handshake until the certificate is renewed; events pile up in Octopus's retries and are eventually lost.",
+        "Renew the certificate now and automate renewal (ACME).",
+        Some(DOCS_HOOKS) }
+    WEBHOOK_TLS_EXPIRING = { "webhook-tls-expiring", "webhook", Warn, false,
+        "The endpoint's certificate expires within cert_min_days (default 14).",
+        "A certificate that lapses after launch takes deliveries down without any code change.",
+        "Renew the certificate and make sure renewal is automated and monitored.",
+        Some(DOCS_HOOKS) }
+    VALID_DELIVERY_REJECTED = { "valid-delivery-rejected", "webhook", Fail, false,
+        "A correctly signed, fresh delivery got no 2xx.",
+        "Octopus retries non-2xx deliveries and eventually gives up: the integration would miss order completions. The other probes prove nothing while the valid one is refused, so they are skipped.",
+        "Verify X-Signature as lowercase hex HMAC-SHA256 of the raw body with the webhook secret; answer 2xx as soon as the delivery is verified and stored. Check the evidence for the status and the first bytes of the answer.",
+        Some(DOCS_VERIFY) }
+    SLOW_ACK = { "slow-ack", "webhook", Warn, false,
+        "The valid delivery was acknowledged later than ack_within.",
+        "Octopus expects a 2xx within a few seconds; slow answers are retried as failures and produce duplicates.",
+        "Acknowledge first and process asynchronously: verify, persist, answer 2xx, then do the work from a queue.",
+        Some(DOCS_HOOKS) }
+    NO_ACK = { "no-ack", "webhook", Fail, false,
+        "The valid delivery got no answer within the check's timeout.",
+        "A delivery that hangs is retried by Octopus and ties up the endpoint's workers.",
+        "Make the endpoint answer quickly; move slow work off the request path.",
+        Some(DOCS_HOOKS) }
+    BAD_SIGNATURE_ACCEPTED = { "bad-signature-accepted", "webhook", Fail, false,
+        "A delivery with a wrong X-Signature was acknowledged.",
+        "Anyone who knows the URL can forge order and wallet events (e.g. mark unpaid orders delivered).",
+        "Compute HMAC-SHA256 over the raw request body with the webhook secret, compare it with X-Signature in constant time, and answer 401 on mismatch.",
+        Some(DOCS_VERIFY) }
+    MISSING_SIGNATURE_ACCEPTED = { "missing-signature-accepted", "webhook", Fail, false,
+        "A delivery without X-Signature was acknowledged.",
+        "An endpoint that verifies only when the header is present can be bypassed by leaving it out.",
+        "Reject every delivery without X-Signature (401).",
+        Some(DOCS_VERIFY) }
+    TAMPERED_BODY_ACCEPTED = { "tampered-body-accepted", "webhook", Fail, false,
+        "A delivery whose body was changed after signing was acknowledged.",
+        "The signature protects the body only if it is checked against the exact bytes received; otherwise a captured delivery can be altered and replayed.",
+        "Verify the signature over the raw body bytes as received, before parsing.",
+        Some(DOCS_VERIFY) }
+    WRONG_SECRET_ACCEPTED = { "wrong-secret-accepted", "webhook", Fail, false,
+        "A delivery signed with a different secret was acknowledged.",
+        "The endpoint does not really check the secret (or checks against several, or a default one): signatures protect nothing.",
+        "Verify with exactly the secret shared with Octopus for this environment.",
+        Some(DOCS_VERIFY) }
+    STALE_TIMESTAMP_ACCEPTED = { "stale-timestamp-accepted", "webhook", Warn, false,
+        "A correctly signed delivery with an X-Timestamp older than replay_window was acknowledged.",
+        "Without an age check a captured delivery can be replayed at any time (the timestamp is not signed, so this is defence in depth; de-duplication on X-Event-ID is the main defence).",
+        "Reject deliveries whose X-Timestamp is more than 5 minutes old (400), and de-duplicate on X-Event-ID.",
+        Some(DOCS_VERIFY) }
+    DUPLICATE_DELIVERY_REJECTED = { "duplicate-delivery-rejected", "webhook", Fail, false,
+        "A repeated X-Event-ID was refused instead of acknowledged.",
+        "Octopus retries on any non-2xx: refusing a duplicate makes it retry the same event again and again.",
+        "De-duplicate on X-Event-ID (e.g. a unique key or SET NX with a TTL): answer 2xx to a repeat without processing it again.",
+        Some(DOCS_HOOKS) }
+    RAW_BODY_NOT_VERIFIED = { "raw-body-not-verified", "webhook", Fail, false,
+        "A correctly signed body with unusual whitespace, key order or escapes was rejected while the compact one was accepted.",
+        "The endpoint verifies a re-serialized body, not the bytes Octopus signed: any delivery whose bytes differ from your JSON library's output (new fields, another key order) will be rejected in production.",
+        "Verify the signature over the raw request body before parsing it (e.g. express.raw, request.get_data(), io.ReadAll), never over a re-serialized object.",
+        Some(DOCS_VERIFY) }
+    UNKNOWN_EVENT_REJECTED = { "unknown-event-rejected", "webhook", Warn, false,
+        "A correctly signed delivery of an event type the endpoint does not know was refused.",
+        "The API promises new event types may appear at any time; refusing them makes Octopus retry each one until it gives up.",
+        "Acknowledge (2xx) event types you do not handle, and ignore them.",
+        Some(DOCS_HOOKS) }
 
     // ---- egress ------------------------------------------------------------------
     EGRESS_IP_UNKNOWN = { "egress-ip-unknown", "egress", Fail, true,

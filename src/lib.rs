@@ -21,3 +21,5 @@ pub mod runner;
 pub mod secret;
 pub mod sim;
 pub mod tier;
+pub mod tls;
+pub mod webhook;

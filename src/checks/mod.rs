@@ -10,6 +10,7 @@ pub mod egress;
 pub mod request_id;
 pub mod retry_policy;
 pub mod wallet;
+pub mod webhook;
 
 use std::sync::Arc;
 
@@ -39,6 +40,8 @@ pub struct Target {
     pub client: Option<ClientSpec>,
     /// Egress address and allowlist (from the simulator for a simulator env).
     pub egress: egress::EgressFacts,
+    /// Webhook endpoint, secret and extra roots (the simulator's receiver for a simulator env).
+    pub webhook: webhook::WebhookTarget,
     /// Today's date (UTC), for attestation ages.
     pub today: jiff::civil::Date,
 }
@@ -146,6 +149,7 @@ pub async fn run(spec: &CheckSpec, ctx: &CheckContext) -> CheckOutcome {
         CheckKind::RequestId => request_id::run(ctx).await,
         CheckKind::RetryPolicy => retry_policy::run(ctx).await,
         CheckKind::Attestation(a) => attestation::run(a, ctx).await,
+        CheckKind::Webhook(w) => webhook::run(w, ctx).await,
         other => CheckOutcome {
             // The manifest validator refuses kinds this build cannot run, so this is
             // only reachable through the library API; say so rather than pass.

@@ -151,13 +151,15 @@ fn check(
             let s = raw::string(f.value, &f.what(), d)?;
             let known = ALL_KINDS.iter().copied().find(|k| *k == s);
             if known.is_none() {
-                let kinds: Vec<String> = ALL_KINDS.iter().map(|k| k.to_string()).collect();
+                let near = suggest(s, ALL_KINDS.iter().copied())
+                    .map(|n| format!(" (did you mean `{n}`?)"))
+                    .unwrap_or_default();
                 d.error(
                     f.value.span(),
                     format!(
-                        "unknown check kind `{}`{}",
+                        "unknown check kind `{}`{near}; known kinds: {}",
                         show(s),
-                        known_list(s, &kinds, "known kinds")
+                        ALL_KINDS.join(", ")
                     ),
                 );
             }
@@ -482,4 +484,115 @@ fn kind_settings(name: &str, t: &Table<'_, '_>, ok: &mut bool, d: &mut Diags) ->
     };
     // Any failure above has cleared `ok`, which the caller checks before using this.
     Some(kind)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Kind settings are tested here directly, so that their defaults are pinned
+    //! whether or not this build can run the kind yet.
+
+    use std::time::Duration;
+
+    use toml::de::DeTable;
+
+    use super::*;
+
+    fn settings(kind: &str, body: &str) -> Result<CheckKind, Vec<String>> {
+        let (root, errors) = DeTable::parse_recoverable(body);
+        assert!(errors.is_empty(), "{errors:?}");
+        let t = Table::new(root.get_ref(), 0..0);
+        let mut ok = true;
+        let mut d = Diags::default();
+        match kind_settings(kind, &t, &mut ok, &mut d) {
+            Some(k) if ok && d.items.is_empty() => Ok(k),
+            _ => Err(d.items.into_iter().map(|(_, m)| m).collect()),
+        }
+    }
+
+    #[test]
+    fn webhook_defaults_and_values() {
+        let Ok(CheckKind::Webhook(w)) = settings("webhook", "") else {
+            panic!("webhook")
+        };
+        assert_eq!(
+            w,
+            WebhookSpec {
+                ack_within: Duration::from_secs(5),
+                replay_window: Duration::from_secs(300),
+                event_type: "order.delivered".into(),
+                cert_min_days: 14,
+            }
+        );
+        let body = "ack_within = \"2s\"\nreplay_window = \"1m\"\nevent_type = \"order.failed\"\ncert_min_days = 0\n";
+        let Ok(CheckKind::Webhook(w)) = settings("webhook", body) else {
+            panic!("webhook")
+        };
+        assert_eq!(
+            (
+                w.ack_within,
+                w.replay_window,
+                w.event_type.as_str(),
+                w.cert_min_days
+            ),
+            (
+                Duration::from_secs(2),
+                Duration::from_secs(60),
+                "order.failed",
+                0
+            )
+        );
+    }
+
+    #[test]
+    fn attestation_dates_may_be_toml_dates_or_strings() {
+        for body in ["date = 2026-11-20\n", "date = \"2026-11-20\"\n"] {
+            let Ok(CheckKind::Attestation(a)) = settings("attestation", body) else {
+                panic!("attestation: {body}")
+            };
+            assert_eq!(a.date, Some(jiff::civil::date(2026, 11, 20)));
+            assert_eq!((a.title, a.evidence, a.max_age), (None, None, None));
+        }
+        assert!(settings("attestation", "date = 2026-11-20T00:00:00\n").is_err());
+    }
+
+    #[test]
+    fn client_retry_needs_a_command_and_has_defaults() {
+        let Ok(CheckKind::ClientRetry(c)) =
+            settings("client_retry", "command = [\"npm\", \"run\", \"smoke\"]\n")
+        else {
+            panic!("client_retry")
+        };
+        assert_eq!(
+            c,
+            ClientRetrySpec {
+                command: vec!["npm".into(), "run".into(), "smoke".into()],
+                base_url_env: "OCTOPUS_BASE_URL".into(),
+                plan: "default".into(),
+            }
+        );
+        assert_eq!(
+            settings("client_retry", "").unwrap_err(),
+            ["missing required key `command` in a `client_retry` check"]
+        );
+        assert_eq!(
+            settings("client_retry", "command = [\"\"]\n").unwrap_err(),
+            ["the program name in `command` must not be empty"]
+        );
+    }
+
+    #[test]
+    fn kinds_without_settings_need_nothing() {
+        for kind in ["credentials", "egress", "request_id", "retry_policy"] {
+            let k = settings(kind, "").unwrap();
+            assert_eq!(k.name(), kind);
+        }
+    }
+
+    #[test]
+    fn every_kind_has_a_key_list() {
+        for kind in ALL_KINDS {
+            assert!(KIND_KEYS.iter().any(|(k, _)| k == kind), "{kind}");
+        }
+        assert_eq!(KIND_KEYS.len(), ALL_KINDS.len());
+    }
 }

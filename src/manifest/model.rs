@@ -223,7 +223,15 @@ pub const ALL_KINDS: &[&str] = &[
 
 /// Kinds this build can run. A manifest naming any other known kind is refused
 /// with a clear message rather than skipped silently.
-pub const IMPLEMENTED_KINDS: &[&str] = &["credentials", "wallet"];
+pub const IMPLEMENTED_KINDS: &[&str] = &[
+    "credentials",
+    "wallet",
+    "webhook",
+    "egress",
+    "request_id",
+    "retry_policy",
+    "attestation",
+];
 
 /// `kind = "wallet"` settings.
 #[derive(Debug, Clone, PartialEq)]

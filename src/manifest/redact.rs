@@ -20,10 +20,16 @@ pub(crate) const SECRET_KEYS: &[&str] = &["api_key", "api_secret", "webhook_secr
 /// Deliberately stricter than the "did you mean" rule, since a whole table (an env
 /// named `api`, say) under such a key would be blanked.
 fn is_secret_key_like(key: &str) -> bool {
+    let len = key.chars().count();
+    // Cheap length filter first: most keys are nowhere near a secret key's length.
+    let near = |k: &str| len.abs_diff(k.len()) <= 2;
+    if !SECRET_KEYS.iter().any(|k| near(k)) {
+        return false;
+    }
     let lower = key.to_lowercase();
     SECRET_KEYS
         .iter()
-        .any(|k| super::raw::edit_distance(&lower, k) <= 2)
+        .any(|k| near(k) && super::raw::edit_distance(&lower, k) <= 2)
 }
 
 /// Whether a key, as written, probably holds a secret: a secret key, a near miss of

@@ -1,0 +1,453 @@
+//! `kind = "webhook"`: proves the integration's own endpoint verifies deliveries the
+//! way Octopus signs them, before Octopus ever sends one.
+//!
+//! First the URL: https, what DNS says (every address classified), and the TLS
+//! chain and expiry. An endpoint whose TLS cannot be trusted, or whose address the
+//! tier refuses, gets no delivery at all. Then deliveries, each signed exactly as
+//! Octopus signs (`webhook.rs`): a valid one first, because if it is refused the
+//! negative probes prove nothing; then, concurrently, a bad signature, no signature,
+//! a tampered body, a wrong secret, a stale timestamp, a duplicate event id, a body
+//! whose bytes differ from a JSON library's output, and an unknown event type.
+//! Requests go only to the addresses already checked (pinned), never follow
+//! redirects, bypass proxies, and are bounded by the check's deadline.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use reqwest::Url;
+use rustls::pki_types::CertificateDer;
+use tokio::time::Instant;
+
+use super::{CheckContext, CheckOutcome};
+use crate::codes::{self, Code};
+use crate::finding::{Finding, Level};
+use crate::manifest::WebhookSpec;
+use crate::netclass;
+use crate::octopus::is_loopback_host;
+use crate::secret::{Secret, SecretError};
+use crate::tier::Tier;
+use crate::webhook::{self, Delivery};
+
+/// How much of an endpoint's answer golive reads (and shows, shortened).
+const MAX_ANSWER_BYTES: usize = 2048;
+/// Event type no live event has, for the unknown-type probe.
+pub const UNKNOWN_EVENT_TYPE: &str = "golive.unknown_probe";
+
+/// The env's webhook settings (the simulator's receiver for a simulator env).
+#[derive(Debug, Clone)]
+pub struct WebhookTarget {
+    /// The endpoint.
+    pub url: Option<Url>,
+    /// The shared secret.
+    pub secret: Result<Secret, SecretError>,
+    /// Extra trusted roots from the env's `ca_file`.
+    pub extra_roots: Vec<CertificateDer<'static>>,
+}
+
+impl Default for WebhookTarget {
+    fn default() -> Self {
+        WebhookTarget {
+            url: None,
+            secret: Err(SecretError::Missing("webhook_secret (not configured)".into())),
+            extra_roots: Vec::new(),
+        }
+    }
+}
+
+/// Runs the webhook check.
+pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
+    let t = &*ctx.target;
+    let w = &t.webhook;
+    let sim = t.env.simulator;
+    let mut out = CheckOutcome::default();
+    // Leave the runner a moment so a hung endpoint is reported as no-ack, not as a
+    // check timeout.
+    let deadline = {
+        let left = ctx.deadline.saturating_duration_since(Instant::now());
+        if left > Duration::from_secs(1) { ctx.deadline - Duration::from_millis(250) } else { ctx.deadline }
+    };
+
+    let Some(url) = &w.url else {
+        out.findings.push(Finding::new(&codes::WEBHOOK_URL_MISSING, format!("env `{}` has no webhook_url", t.name())));
+        return out;
+    };
+    out.evidence("url", url.as_str());
+    let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_string();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let mut may_send = true;
+    let mut why_not = Vec::new();
+
+    if url.scheme() != "https" {
+        let level = if sim { Level::Info } else { Level::Fail };
+        out.findings.push(Finding::new(&codes::WEBHOOK_NOT_HTTPS, format!("{url} is not https://")).with_level(level));
+        if !is_loopback_host(url) {
+            may_send = false;
+            why_not.push("the secret would cross the network in clear text");
+        }
+    }
+
+    // DNS: every address the name gives, classified; deliveries are pinned to them.
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let resolved = tokio::time::timeout(remaining, tokio::net::lookup_host((host.as_str(), port))).await;
+    let addrs: Vec<SocketAddr> = match resolved {
+        Ok(Ok(a)) => {
+            let mut v: Vec<SocketAddr> = a.collect();
+            v.dedup();
+            v
+        }
+        Ok(Err(e)) => {
+            out.findings.push(Finding::incomplete(&codes::WEBHOOK_DNS_FAILED, format!("{host} does not resolve: {e}")));
+            return out;
+        }
+        Err(_) => {
+            out.findings.push(Finding::incomplete(&codes::WEBHOOK_DNS_FAILED, format!("no DNS answer for {host} in time")));
+            return out;
+        }
+    };
+    if addrs.is_empty() {
+        out.findings.push(Finding::incomplete(&codes::WEBHOOK_DNS_FAILED, format!("{host} resolves to no address")));
+        return out;
+    }
+    let mut listed = Vec::new();
+    for a in &addrs {
+        let class = netclass::classify(a.ip());
+        listed.push(serde_json::json!({ "ip": a.ip().to_string(), "class": class.map_or("public", |c| c.describe()) }));
+        if let Some(c) = class {
+            let level = match (sim, t.tier()) {
+                (true, _) => Level::Info,
+                (false, Tier::Production) => Level::Fail,
+                (false, Tier::Sandbox) => Level::Warn,
+            };
+            out.findings.push(
+                Finding::new(&codes::WEBHOOK_PRIVATE_ADDRESS, format!("{host} resolves to {} ({c}); Octopus cannot deliver there", a.ip()))
+                    .with_level(level),
+            );
+            if level == Level::Fail {
+                may_send = false;
+                why_not.push("its address is not reachable from the internet");
+            }
+        }
+    }
+    out.evidence("addresses", listed);
+
+    // TLS: trusted for the host, not expired, not expiring soon.
+    if url.scheme() == "https" {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        match crate::tls::inspect(&host, addrs[0], &w.extra_roots, remaining).await {
+            Err(e) => {
+                out.findings.push(Finding::incomplete(&codes::WEBHOOK_UNREACHABLE, e));
+                return out;
+            }
+            Ok(facts) => {
+                if facts.expired() {
+                    may_send = false;
+                    why_not.push("its certificate has expired");
+                    out.findings.push(Finding::new(
+                        &codes::WEBHOOK_TLS_EXPIRED,
+                        format!("the certificate of {host} expired on {} ({} days ago)", facts.not_after, -facts.days_left),
+                    ));
+                }
+                if let Some(reason) = facts.untrusted.as_ref().filter(|r| !(facts.expired() && r.contains("xpired"))) {
+                    may_send = false;
+                    why_not.push("its certificate is not trusted");
+                    let what = if facts.self_signed { "a self-signed certificate" } else { "a certificate" };
+                    out.findings.push(Finding::new(
+                        &codes::WEBHOOK_TLS_UNTRUSTED,
+                        format!("{host} presents {what} that is not trusted for it ({reason}); issuer: {}", facts.issuer),
+                    ));
+                }
+                if !facts.expired() && facts.days_left < i64::from(spec.cert_min_days) {
+                    out.findings.push(Finding::new(
+                        &codes::WEBHOOK_TLS_EXPIRING,
+                        format!("the certificate of {host} expires on {} ({} days left, cert_min_days is {})", facts.not_after, facts.days_left, spec.cert_min_days),
+                    ));
+                }
+                out.evidence("tls", &facts);
+            }
+        }
+    }
+
+    let secret = match &w.secret {
+        Ok(s) => s.clone(),
+        Err(e) => {
+            out.findings.push(Finding::new(&codes::WEBHOOK_SECRET_MISSING, format!("webhook_secret: {e}")));
+            return out;
+        }
+    };
+    if !may_send {
+        out.evidence("deliveries", format!("none sent: {}", why_not.join("; ")));
+        return out;
+    }
+
+    let client = match delivery_client(&host, &addrs, &w.extra_roots) {
+        Ok(c) => c,
+        Err(e) => {
+            out.findings.push(Finding::incomplete(&codes::WEBHOOK_UNREACHABLE, e));
+            return out;
+        }
+    };
+    deliveries(spec, &client, url, &secret, deadline, &mut out).await;
+    out
+}
+
+fn delivery_client(host: &str, addrs: &[SocketAddr], roots: &[CertificateDer<'static>]) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .user_agent(webhook::USER_AGENT)
+        .resolve_to_addrs(host, addrs);
+    for r in roots {
+        b = b.add_root_certificate(reqwest::Certificate::from_der(r.as_ref()).map_err(|e| e.to_string())?);
+    }
+    b.build().map_err(|e| format!("cannot build the delivery client: {e}"))
+}
+
+/// One probe: what was sent and what a correct endpoint answers.
+struct Probe {
+    case: &'static str,
+    delivery: Delivery,
+    /// A correct endpoint acknowledges (2xx) this one.
+    due_ack: bool,
+    /// The finding when the endpoint answers the wrong way.
+    wrong: &'static Code,
+}
+
+/// What an endpoint did with one delivery.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// HTTP status, if any answer came.
+    pub status: Option<u16>,
+    /// Time to the answer's headers.
+    pub latency: Duration,
+    /// The first bytes of the answer (cleaned, shortened).
+    pub body: String,
+    /// Why there was no answer.
+    pub error: Option<String>,
+    /// No answer within the deadline.
+    pub timed_out: bool,
+}
+
+impl Answer {
+    fn acked(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+
+    fn describe(&self) -> String {
+        match (self.status, &self.error) {
+            (Some(s), _) => format!("HTTP {s}"),
+            (None, Some(e)) => e.clone(),
+            (None, None) => "no answer".into(),
+        }
+    }
+}
+
+/// Sends one delivery and reads at most [`MAX_ANSWER_BYTES`] of the answer.
+pub async fn deliver(client: &reqwest::Client, url: &Url, d: &Delivery, deadline: Instant) -> Answer {
+    let started = Instant::now();
+    let remaining = deadline.saturating_duration_since(started);
+    let mut req = client.post(url.clone()).timeout(remaining).body(d.body.clone());
+    for (name, value) in d.headers() {
+        req = req.header(name, value);
+    }
+    let exchange = async {
+        let mut resp = req.send().await?;
+        let latency = started.elapsed();
+        let status = resp.status().as_u16();
+        let mut body = Vec::new();
+        // Read only a little: an endlessly streaming endpoint cannot hold golive.
+        while body.len() < MAX_ANSWER_BYTES {
+            match resp.chunk().await {
+                Ok(Some(c)) => body.extend_from_slice(&c),
+                _ => break,
+            }
+        }
+        body.truncate(MAX_ANSWER_BYTES);
+        Ok::<_, reqwest::Error>((status, latency, body))
+    };
+    match tokio::time::timeout(remaining, exchange).await {
+        Ok(Ok((status, latency, body))) => Answer { status: Some(status), latency, body: shorten(&body), error: None, timed_out: false },
+        Ok(Err(e)) => {
+            let timed_out = e.is_timeout();
+            let error = if timed_out { "no answer in time".to_string() } else { root_cause(&e) };
+            Answer { status: None, latency: started.elapsed(), body: String::new(), error: Some(error), timed_out }
+        }
+        Err(_) => Answer { status: None, latency: started.elapsed(), body: String::new(), error: Some("no answer in time".into()), timed_out: true },
+    }
+}
+
+fn root_cause(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut msg = String::from(if e.is_connect() { "could not connect" } else { "request failed" });
+    let mut source = e.source();
+    let mut last = None;
+    while let Some(s) = source {
+        last = Some(s.to_string());
+        source = s.source();
+    }
+    if let Some(l) = last {
+        msg.push_str(": ");
+        msg.push_str(&l);
+    }
+    msg
+}
+
+fn shorten(body: &[u8]) -> String {
+    let text: String = String::from_utf8_lossy(body).chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let text = text.trim();
+    if text.chars().count() > 200 { format!("{}...", text.chars().take(200).collect::<String>()) } else { text.to_string() }
+}
+
+async fn deliveries(spec: &WebhookSpec, client: &reqwest::Client, url: &Url, secret: &Secret, deadline: Instant, out: &mut CheckOutcome) {
+    let key = secret.expose().as_bytes();
+    let now = jiff::Timestamp::now();
+    let ts = now.as_second();
+    let created = now.round(jiff::Unit::Second).map_or_else(|_| now.to_string(), |t| t.to_string());
+    let event_type = spec.event_type.as_str();
+    let signed = |event_type: &str, body: Vec<u8>, id: &str, ts: i64| Delivery::signed(key, id, event_type, ts, body);
+    let fresh_body = |id: &str, ty: &str| webhook::event_body(id, ty, &created, webhook::probe_data(ty));
+
+    // The valid delivery goes first: everything else is judged against it.
+    let valid_id = webhook::new_event_id();
+    let valid = signed(event_type, fresh_body(&valid_id, event_type), &valid_id, ts);
+    let answer = deliver(client, url, &valid, deadline).await;
+    let mut records = vec![record("valid", &valid, true, &answer)];
+    if !answer.acked() {
+        if answer.timed_out {
+            out.findings.push(Finding::new(&codes::NO_ACK, format!("a valid, correctly signed {event_type} delivery got no answer within the check's timeout")));
+        } else if answer.status.is_none() {
+            out.findings.push(Finding::incomplete(&codes::WEBHOOK_UNREACHABLE, format!("the valid delivery failed: {}", answer.describe())));
+        } else {
+            let hint = match answer.status {
+                Some(s) if (300..400).contains(&s) => " (redirects are not followed: a 3xx is not an acknowledgement)",
+                Some(401 | 403) => " (the endpoint refused a correct signature)",
+                _ => "",
+            };
+            out.findings.push(Finding::new(
+                &codes::VALID_DELIVERY_REJECTED,
+                format!("a valid, correctly signed {event_type} delivery was answered {}{hint}", answer.describe()),
+            ));
+        }
+        out.evidence("deliveries", records);
+        out.evidence("skipped_probes", "the valid delivery was not acknowledged, so the negative probes would prove nothing");
+        return;
+    }
+    if answer.latency > spec.ack_within {
+        out.findings.push(Finding::new(
+            &codes::SLOW_ACK,
+            format!("the valid delivery was acknowledged after {}ms; ack_within is {}", answer.latency.as_millis(), crate::duration::format(spec.ack_within)),
+        ));
+    }
+
+    // Every other probe, concurrently; each with its own fresh event id except the duplicate.
+    let mut probes = Vec::new();
+    let mut make = |case, due_ack, wrong, d: Delivery| probes.push(Probe { case, delivery: d, due_ack, wrong });
+    {
+        let id = webhook::new_event_id();
+        let mut d = signed(event_type, fresh_body(&id, event_type), &id, ts);
+        d.signature = Some(webhook::sign(key, b"a different body"));
+        make("bad-signature", false, &codes::BAD_SIGNATURE_ACCEPTED, d);
+    }
+    {
+        let id = webhook::new_event_id();
+        let mut d = signed(event_type, fresh_body(&id, event_type), &id, ts);
+        d.signature = None;
+        make("missing-signature", false, &codes::MISSING_SIGNATURE_ACCEPTED, d);
+    }
+    {
+        let id = webhook::new_event_id();
+        let mut d = signed(event_type, fresh_body(&id, event_type), &id, ts);
+        // Same signature, body changed after signing.
+        d.body = String::from_utf8_lossy(&d.body).replace("\"quantity\":0", "\"quantity\":9").into_bytes();
+        make("tampered-body", false, &codes::TAMPERED_BODY_ACCEPTED, d);
+    }
+    {
+        let id = webhook::new_event_id();
+        let wrong_key = format!("whsec_golive_wrong_{}", crate::ksuid::new());
+        let mut d = Delivery::signed(wrong_key.as_bytes(), &id, event_type, ts, fresh_body(&id, event_type));
+        d.token = Some(secret.expose().to_string());
+        make("wrong-secret", false, &codes::WRONG_SECRET_ACCEPTED, d);
+    }
+    {
+        let id = webhook::new_event_id();
+        let stale = ts - spec.replay_window.as_secs() as i64 - 60;
+        make("stale-timestamp", false, &codes::STALE_TIMESTAMP_ACCEPTED, signed(event_type, fresh_body(&id, event_type), &id, stale));
+    }
+    {
+        let mut d = valid.clone();
+        d.timestamp = jiff::Timestamp::now().as_second();
+        make("duplicate", true, &codes::DUPLICATE_DELIVERY_REJECTED, d);
+    }
+    {
+        let id = webhook::new_event_id();
+        make("raw-body", true, &codes::RAW_BODY_NOT_VERIFIED, signed(event_type, webhook::unusual_body(&id, event_type, &created), &id, ts));
+    }
+    {
+        let id = webhook::new_event_id();
+        make("unknown-event", true, &codes::UNKNOWN_EVENT_REJECTED, signed(UNKNOWN_EVENT_TYPE, fresh_body(&id, UNKNOWN_EVENT_TYPE), &id, ts));
+    }
+    let answers = futures_join(client, url, &probes, deadline).await;
+    let mut wrong_count = 0;
+    for (p, a) in probes.iter().zip(&answers) {
+        records.push(record(p.case, &p.delivery, p.due_ack, a));
+        let wrong = if p.due_ack { a.status.is_some() && !a.acked() } else { a.acked() };
+        if wrong {
+            wrong_count += 1;
+            let message = match p.case {
+                "bad-signature" => format!("a delivery with a wrong X-Signature was answered {}", a.describe()),
+                "missing-signature" => format!("a delivery without X-Signature was answered {}", a.describe()),
+                "tampered-body" => format!("a body changed after signing was answered {}", a.describe()),
+                "wrong-secret" => format!("a delivery signed with another secret was answered {}", a.describe()),
+                "stale-timestamp" => format!(
+                    "a correctly signed delivery with X-Timestamp {}s old (replay_window {}) was answered {}",
+                    spec.replay_window.as_secs() + 60,
+                    crate::duration::format(spec.replay_window),
+                    a.describe()
+                ),
+                "duplicate" => format!("a repeat of an acknowledged X-Event-ID was answered {}; Octopus would retry it", a.describe()),
+                "raw-body" => format!(
+                    "a correctly signed body with extra whitespace, reordered keys and a \\u escape was answered {} while the compact one was accepted",
+                    a.describe()
+                ),
+                _ => format!("a correctly signed {UNKNOWN_EVENT_TYPE} event was answered {}", a.describe()),
+            };
+            out.findings.push(Finding::new(p.wrong, message));
+        }
+    }
+    out.evidence("deliveries", records);
+    if wrong_count == 0 {
+        out.pass_summary = Some(format!(
+            "valid delivery acknowledged in {}ms; forged, stale, duplicate, unusual and unknown deliveries all handled correctly",
+            answer.latency.as_millis()
+        ));
+    }
+}
+
+async fn futures_join(client: &reqwest::Client, url: &Url, probes: &[Probe], deadline: Instant) -> Vec<Answer> {
+    let mut set = tokio::task::JoinSet::new();
+    for (i, p) in probes.iter().enumerate() {
+        let client = client.clone();
+        let url = url.clone();
+        let d = p.delivery.clone();
+        set.spawn(async move { (i, deliver(&client, &url, &d, deadline).await) });
+    }
+    let mut answers: Vec<Option<Answer>> = vec![None; probes.len()];
+    while let Some(Ok((i, a))) = set.join_next().await {
+        answers[i] = Some(a);
+    }
+    answers
+        .into_iter()
+        .map(|a| a.unwrap_or(Answer { status: None, latency: Duration::ZERO, body: String::new(), error: Some("probe task failed".into()), timed_out: false }))
+        .collect()
+}
+
+fn record(case: &str, d: &Delivery, due_ack: bool, a: &Answer) -> serde_json::Value {
+    serde_json::json!({
+        "case": case,
+        "event_id": d.event_id,
+        "event_type": d.event_type,
+        "expected": if due_ack { "2xx" } else { "rejection" },
+        "status": a.status,
+        "latency_ms": a.latency.as_millis() as u64,
+        "answer": if a.body.is_empty() { a.error.clone().unwrap_or_default() } else { a.body.clone() },
+    })
+}
