@@ -6,20 +6,15 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
-use crate::checks::egress::EgressFacts;
-use crate::checks::webhook::WebhookTarget;
-use crate::checks::{OtherEnv, Target};
-use crate::cli::{InitArgs, WebhookCommand, WebhookSendArgs, 
-    CheckArgs, Cli, ColorChoice, Command, ExplainArgs, Format, ListArgs, ManifestArgs, SimArgs,
+use crate::cli::{
+    Cli, ColorChoice, Command, ExplainArgs, InitArgs, ListArgs, ManifestArgs, SimArgs, WebhookCommand, WebhookSendArgs,
 };
 use crate::exit::Exit;
 use crate::manifest::{self, Manifest};
-use crate::octopus::{ClientConfig, OctopusClient};
-use crate::report::{self, Environment, Report, Status, Tool};
-use crate::runner::{self, Progress, RunOptions};
-use crate::secret::{Redactor, SecretError};
+use crate::report;
+use crate::runner;
+use crate::secret::Redactor;
 use crate::sim::{self, Scenario, SimConfig};
 
 /// Runs golive with parsed arguments and returns the exit code.
@@ -33,14 +28,18 @@ pub fn run(cli: Cli) -> Exit {
         Command::Validate(args) => validate(&args),
         Command::List(args) => list(&args),
         Command::Init(args) => init(&args),
-        Command::Check(args) => with_runtime(|| check(&args, out_color, cli.verbose, cli.quiet)),
+        Command::Check(args) => with_runtime(|| crate::run::check(&args, out_color, cli.verbose, cli.quiet)),
         Command::Sim(args) => with_runtime(|| sim_forever(&args)),
         Command::Webhook(WebhookCommand::Send(args)) => with_runtime(|| webhook_send(&args)),
     };
     match result {
         Ok(exit) => exit,
-        Err(Failure { exit, message }) => {
-            eprintln!("{}", error_line(&message, stderr_color));
+        Err(Failure { exit, message, preformatted }) => {
+            if preformatted {
+                eprintln!("{message}");
+            } else {
+                eprintln!("{}", error_line(&message, stderr_color));
+            }
             exit
         }
     }
@@ -48,23 +47,19 @@ pub fn run(cli: Cli) -> Exit {
 
 /// A run that ends before (or instead of) a report.
 #[derive(Debug)]
-struct Failure {
+pub(crate) struct Failure {
     exit: Exit,
     message: String,
+    /// Already formatted diagnostics (manifest errors): printed as they are.
+    preformatted: bool,
 }
 
-fn usage(message: impl Into<String>) -> Failure {
-    Failure {
-        exit: Exit::Usage,
-        message: message.into(),
-    }
+pub(crate) fn usage(message: impl Into<String>) -> Failure {
+    Failure { exit: Exit::Usage, message: message.into(), preformatted: false }
 }
 
-fn internal(message: impl Into<String>) -> Failure {
-    Failure {
-        exit: Exit::Internal,
-        message: message.into(),
-    }
+pub(crate) fn internal(message: impl Into<String>) -> Failure {
+    Failure { exit: Exit::Internal, message: message.into(), preformatted: false }
 }
 
 fn error_line(message: &str, color: bool) -> String {
@@ -118,14 +113,15 @@ fn init_logging(verbose: u8, quiet: bool, color: bool) {
         .try_init();
 }
 
-fn load(args: &ManifestArgs) -> Result<Manifest, Failure> {
+pub(crate) fn load(args: &ManifestArgs) -> Result<Manifest, Failure> {
     manifest::load(&args.manifest).map_err(|e| Failure {
         exit: Exit::Usage,
         message: e.render().trim_end().to_string(),
+        preformatted: true,
     })
 }
 
-fn pick_env<'m>(
+pub(crate) fn pick_env<'m>(
     m: &'m Manifest,
     requested: Option<&str>,
 ) -> Result<&'m manifest::EnvSpec, Failure> {
@@ -308,270 +304,13 @@ fn pretty(v: &serde_json::Value) -> String {
 }
 
 /// Writes to stdout; a closed pipe (e.g. `| head`) is not an error.
-fn print_stdout(text: &str) -> Result<Exit, Failure> {
+pub(crate) fn print_stdout(text: &str) -> Result<Exit, Failure> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(Exit::Ready),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Exit::Ready),
         Err(e) => Err(internal(format!("cannot write to stdout: {e}"))),
     }
-}
-
-async fn check(args: &CheckArgs, color: bool, verbose: u8, quiet: bool) -> Result<Exit, Failure> {
-    let started_at = jiff::Timestamp::now();
-    let clock = std::time::Instant::now();
-    let m = load(&args.manifest)?;
-    let env = pick_env(&m, args.env.as_deref())?.clone();
-    let scenario = match (&args.scenario, &env.scenario) {
-        (Some(_), _) if !env.simulator => {
-            return Err(usage(format!(
-                "--scenario applies only to an env with `simulator = true`; env `{}` is not one",
-                env.name
-            )));
-        }
-        (Some(s), _) | (None, Some(s)) => Scenario::parse(s).ok_or_else(|| {
-            usage(format!(
-                "--scenario {s}: unknown scenario (known: {})",
-                Scenario::names()
-            ))
-        })?,
-        (None, None) => Scenario::Healthy,
-    };
-    let planned =
-        runner::plan(&m, &env.name, &args.only, &args.skip).map_err(|e| usage(e.to_string()))?;
-
-    // The simulator, when this env asks for it, lives as long as the run.
-    let mut redactor = Redactor::default();
-    let (base_url, api_key, api_secret, sim_handle) = if env.simulator {
-        let handle = sim::start(SimConfig {
-            tier: env.tier,
-            scenario,
-            ..SimConfig::default()
-        })
-        .await
-        .map_err(|e| internal(format!("cannot start the simulator: {e}")))?;
-        let url = reqwest::Url::parse(&handle.base_url())
-            .map_err(|e| internal(format!("simulator URL: {e}")))?;
-        (
-            url,
-            Ok(handle.api_key().clone()),
-            Ok(handle.api_secret().clone()),
-            Some(handle),
-        )
-    } else {
-        let url = match &env.base_url {
-            Some(u) => u.clone(),
-            None => {
-                reqwest::Url::parse(env.tier.canonical_url()).expect("canonical URLs are valid")
-            }
-        };
-        let resolve = |r: &Option<crate::secret::SecretRef>, field: &str| match r {
-            Some(r) => r.resolve(&m.base_dir),
-            None => Err(SecretError::Missing(format!("{field} (not configured)"))),
-        };
-        (
-            url,
-            resolve(&env.api_key, "api_key"),
-            resolve(&env.api_secret, "api_secret"),
-            None,
-        )
-    };
-    for s in [&api_key, &api_secret].into_iter().flatten() {
-        redactor.add(s);
-    }
-    if let Some(r) = &env.webhook_secret
-        && let Ok(s) = r.resolve(&m.base_dir)
-    {
-        redactor.add(&s);
-    }
-    let others = other_envs(&m, &env.name, &mut redactor);
-    let ca_pem = match &env.ca_file {
-        Some(p) => {
-            let full = if p.is_absolute() {
-                p.clone()
-            } else {
-                m.base_dir.join(p)
-            };
-            Some(std::fs::read(&full).map_err(|e| {
-                usage(format!(
-                    "env `{}`: ca_file {} cannot be read: {e}",
-                    env.name,
-                    full.display()
-                ))
-            })?)
-        }
-        None => None,
-    };
-    let extra_roots = match &ca_pem {
-        Some(pem) => crate::tls::parse_pem_roots(pem)
-            .map_err(|e| usage(format!("env `{}`: ca_file {e}", env.name)))?,
-        None => Vec::new(),
-    };
-    let webhook = match &sim_handle {
-        Some(_h) => WebhookTarget::default(), // PENDING-SIM-RECEIVER
-        None => WebhookTarget {
-            url: env.webhook_url.clone(),
-            secret: match &env.webhook_secret {
-                Some(r) => r.resolve(&m.base_dir),
-                None => Err(SecretError::Missing("webhook_secret (not configured)".into())),
-            },
-            extra_roots,
-        },
-    };
-    if let Ok(s) = &webhook.secret {
-        redactor.add(s);
-    }
-    let api = OctopusClient::new(ClientConfig {
-        base_url: base_url.clone(),
-        tier: env.tier,
-        ca_pem,
-    })
-    .map_err(|e| usage(format!("env `{}`: {e}", env.name)))?;
-    let egress = match &sim_handle {
-        Some(h) => EgressFacts {
-            allowlist: Some(h.allowlist()),
-            egress_ip: Some(manifest::EgressIpSpec::Auto),
-            echo_url: reqwest::Url::parse(&format!("{}/ip", h.base_url())).ok(),
-        },
-        None => EgressFacts {
-            allowlist: env.egress_allowlist.clone(),
-            egress_ip: env.egress_ip.clone(),
-            echo_url: env.egress_echo_url.clone(),
-        },
-    };
-    let today = jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date();
-    let target = Arc::new(Target {
-        env: env.clone(),
-        base_url: base_url.clone(),
-        api_key,
-        api_secret,
-        others,
-        client: m.client.clone(),
-        egress,
-        webhook,
-        today,
-    });
-
-    let opts = RunOptions {
-        jobs: usize::from(args.jobs),
-        timeout: args.timeout,
-        strict: args.strict,
-        use_waivers: !args.no_waivers,
-        today,
-    };
-    let running = planned.iter().filter(|p| p.skip.is_none()).count();
-    let progress =
-        (!quiet && std::io::stderr().is_terminal()).then(|| TerminalProgress::new(running));
-    let checks = runner::run(
-        &planned,
-        target,
-        api,
-        &m.waivers,
-        &opts,
-        progress.clone().map(|p| p as Arc<dyn Progress>),
-    )
-    .await;
-    if let Some(p) = &progress {
-        p.bar.finish_and_clear();
-    }
-    if let Some(h) = sim_handle {
-        h.shutdown();
-    }
-
-    let verdict = runner::verdict(&checks);
-    let exit = match verdict {
-        report::Verdict::Ready => Exit::Ready,
-        report::Verdict::NotReady => Exit::NotReady,
-        report::Verdict::Inconclusive => Exit::Inconclusive,
-    };
-    let report = Report {
-        schema_version: report::SCHEMA_VERSION,
-        tool: Tool {
-            name: "golive".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        },
-        manifest: m.path.display().to_string(),
-        environment: Environment {
-            name: env.name.clone(),
-            tier: env.tier,
-            base_url: base_url.to_string().trim_end_matches('/').to_string(),
-            simulator: env.simulator,
-        },
-        started_at: started_at
-            .round(jiff::Unit::Second)
-            .map_or_else(|_| started_at.to_string(), |t| t.to_string()),
-        duration_ms: clock.elapsed().as_millis() as u64,
-        verdict,
-        exit_code: exit.code(),
-        summary: Report::summarize(&checks),
-        checks,
-    };
-    let report = scrub(report, &redactor);
-
-    if let Some(path) = &args.report_json {
-        write_report_file(path, &report)?;
-    }
-    let mut buf = Vec::new();
-    let rendered = match args.format {
-        Format::Human => report::human::render(
-            &report,
-            &mut buf,
-            &report::human::HumanOptions { color, verbose },
-        ),
-        Format::Json => report::json::render(&report, &mut buf),
-    };
-    rendered.map_err(|e| internal(format!("cannot render the report: {e}")))?;
-    print_stdout(&String::from_utf8_lossy(&buf))?;
-    Ok(exit)
-}
-
-/// Last line of defence: no resolved secret value survives anywhere in the report.
-fn scrub(report: Report, redactor: &Redactor) -> Report {
-    let Ok(mut value) = serde_json::to_value(&report) else {
-        return report;
-    };
-    redactor.scrub_json(&mut value);
-    serde_json::from_value(value).unwrap_or(report)
-}
-
-fn write_report_file(path: &Path, report: &Report) -> Result<(), Failure> {
-    let mut buf = Vec::new();
-    report::json::render(report, &mut buf)
-        .map_err(|e| internal(format!("cannot render the JSON report: {e}")))?;
-    std::fs::write(path, buf).map_err(|e| {
-        internal(format!(
-            "cannot write the JSON report to {}: {e}",
-            path.display()
-        ))
-    })
-}
-
-fn other_envs(m: &Manifest, selected: &str, redactor: &mut Redactor) -> Vec<OtherEnv> {
-    m.envs
-        .iter()
-        .filter(|e| e.name != selected)
-        .map(|e| {
-            let mut digest_of = |r: &Option<crate::secret::SecretRef>| {
-                r.as_ref().map(|r| {
-                    // Resolved only to compare digests; a missing value is simply not compared.
-                    let resolved = r.resolve(&m.base_dir).ok();
-                    if let Some(s) = &resolved {
-                        redactor.add(s);
-                    }
-                    (r.clone(), resolved.map(|s| s.digest()))
-                })
-            };
-            OtherEnv {
-                name: e.name.clone(),
-                tier: e.tier,
-                simulator: e.simulator,
-                key: digest_of(&e.api_key),
-                secret: digest_of(&e.api_secret),
-            }
-        })
-        .collect()
 }
 
 async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
@@ -637,58 +376,6 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
     Ok(Exit::Ready)
 }
 
-/// The live progress display: only on a terminal, only on stderr.
-struct TerminalProgress {
-    bar: indicatif::ProgressBar,
-    running: Mutex<Vec<String>>,
-}
-
-impl TerminalProgress {
-    fn new(total: usize) -> Arc<Self> {
-        let bar = indicatif::ProgressBar::with_draw_target(
-            Some(total as u64),
-            indicatif::ProgressDrawTarget::stderr(),
-        );
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} checks {pos}/{len} [{elapsed}] {wide_msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        bar.enable_steady_tick(std::time::Duration::from_millis(100));
-        Arc::new(TerminalProgress {
-            bar,
-            running: Mutex::new(Vec::new()),
-        })
-    }
-
-    fn show(&self, running: &[String]) {
-        self.bar.set_message(if running.is_empty() {
-            String::new()
-        } else {
-            format!("running: {}", running.join(", "))
-        });
-    }
-}
-
-impl Progress for TerminalProgress {
-    fn started(&self, id: &str) {
-        let mut r = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        r.push(id.to_string());
-        self.show(&r);
-    }
-
-    fn finished(&self, id: &str, status: Status) {
-        let mut r = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        r.retain(|x| x != id);
-        self.show(&r);
-        self.bar.inc(1);
-        if matches!(status, Status::Fail | Status::Error) {
-            self.bar
-                .println(format!("  {} {id}", status.as_str().to_uppercase()));
-        }
-    }
-}
 
 async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
     let url = reqwest::Url::parse(&args.url).map_err(|e| usage(format!("--url {}: {e}", args.url)))?;

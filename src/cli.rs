@@ -195,9 +195,14 @@ pub struct CheckArgs {
     #[allow(missing_docs)]
     pub manifest: ManifestArgs,
 
-    /// The environment to check (default: the manifest's default_env).
-    #[arg(short, long, value_name = "NAME", env = "GOLIVE_ENV")]
+    /// The environment(s) to check, comma separated (default: the manifest's
+    /// default_env). Several run concurrently; the exit code is the worst verdict.
+    #[arg(short, long, value_name = "NAME[,NAME...]", env = "GOLIVE_ENV", conflicts_with = "all_envs")]
     pub env: Option<String>,
+
+    /// Check every env of the manifest, concurrently.
+    #[arg(long)]
+    pub all_envs: bool,
 
     /// Report format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -206,6 +211,14 @@ pub struct CheckArgs {
     /// Also write the JSON report to this file.
     #[arg(long, value_name = "PATH")]
     pub report_json: Option<PathBuf>,
+
+    /// Also write a JUnit XML report to this file (one testsuite per env).
+    #[arg(long, value_name = "PATH")]
+    pub report_junit: Option<PathBuf>,
+
+    /// Also write the Markdown go-live board to this file.
+    #[arg(long, value_name = "PATH")]
+    pub report_markdown: Option<PathBuf>,
 
     /// Run only these checks (an id or a tag; repeatable).
     #[arg(long, value_name = "ID|TAG")]
@@ -292,6 +305,14 @@ pub enum Format {
     Human,
     /// The versioned JSON report (see `golive schema`).
     Json,
+    /// JUnit XML: one testsuite per environment, one testcase per check.
+    Junit,
+    /// GitHub Actions workflow commands (annotations) per finding.
+    Github,
+    /// A Markdown go-live board to paste into a ticket.
+    Markdown,
+    /// OpenMetrics text for the node_exporter textfile collector or a Pushgateway.
+    Prometheus,
 }
 
 /// `--tier`.

@@ -384,6 +384,13 @@ codes! {
         "Re-confirm the step and update the date, or raise max_age if the step really does not expire.",
         Some(DOCS_PRODUCTION) }
 
+    // ---- manifest ----------------------------------------------------------------
+    LITERAL_SECRET = { "literal-secret", "manifest", Fail, false,
+        "A secret (api_key, api_secret or webhook_secret) is written in the manifest as a literal value.",
+        "Manifests are committed and shared; a secret in one leaks to everyone with read access to the repository and its history. golive refuses such a manifest (exit 2) and never echoes the value.",
+        "Move the value into a secrets manager, an environment variable or a file, and write { env = \"NAME\" } or { file = \"PATH\" } instead. Rotate the secret if the file was ever committed.",
+        Some(DOCS_GOLIVE) }
+
     // ---- runner ------------------------------------------------------------------
     CHECK_TIMEOUT = { "check-timeout", "runner", Fail, true,
         "The check did not finish within its timeout.",

@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod netclass;
 pub mod octopus;
 pub mod report;
+pub mod run;
 pub mod runner;
 pub mod secret;
 pub mod sim;

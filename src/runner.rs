@@ -158,12 +158,17 @@ pub async fn run(
             let check_deadline = started + spec.timeout;
             let deadline = run_deadline.map_or(check_deadline, |r| r.min(check_deadline));
             let log = CallLog::default();
+            // Checks get a little less than their budget, so a hung call is reported by
+            // the check itself (naming the call) before the runner's hard cut.
+            let budget = deadline.saturating_duration_since(started);
+            let margin = (budget / 4).min(Duration::from_millis(300));
             let ctx = CheckContext {
                 target,
                 api,
                 log: log.clone(),
-                deadline,
+                deadline: deadline - margin,
                 login_reported_by,
+                run_deadline_binds: run_deadline.is_some_and(|r| r <= check_deadline),
             };
             let outcome = tokio::time::timeout_at(deadline, checks::run(&spec, &ctx)).await;
             let elapsed = started.elapsed();

@@ -18,7 +18,6 @@ use crate::tier::Tier;
 pub async fn run(ctx: &CheckContext) -> CheckOutcome {
     let t = &*ctx.target;
     let mut out = CheckOutcome::default();
-    let mut can_login = true;
 
     // Host and scheme.
     let url = &t.base_url;
@@ -38,7 +37,6 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
             ),
         );
     } else if host == t.tier().other().canonical_host() {
-        can_login = false;
         out.findings.push(Finding::new(
             &codes::HOST_TIER_MISMATCH,
             format!(
@@ -58,7 +56,6 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
         ));
     }
     if url.scheme() == "http" && !is_loopback_host(url) {
-        can_login = false;
         out.findings.push(Finding::new(
             &codes::INSECURE_SCHEME,
             format!("{url} uses plain http:// to a non-loopback host"),
@@ -86,7 +83,6 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
     for (field, value) in [("api_key", &t.api_key), ("api_secret", &t.api_secret)] {
         match value {
             Err(SecretError::Missing(what)) => {
-                can_login = false;
                 let msg = match reference(t, field) {
                     None => format!("{field} is not configured for env `{}`", t.name()),
                     Some(_) => format!("{field}: {what}"),
@@ -95,7 +91,6 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
                     .push(Finding::new(&codes::CREDENTIAL_MISSING, msg));
             }
             Err(e @ SecretError::Unreadable { .. }) => {
-                can_login = false;
                 out.findings.push(Finding::new(
                     &codes::CREDENTIAL_MISSING,
                     format!("{field}: {e}"),
@@ -103,7 +98,6 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
             }
             Ok(secret) => {
                 if let Some(problem) = malformation(secret) {
-                    can_login = false;
                     out.findings.push(Finding::new(
                         &codes::CREDENTIAL_MALFORMED,
                         format!("{field} {problem}"),
@@ -149,9 +143,10 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
         shared_with_other_tier(t, &mut out);
     }
 
-    // The login itself.
-    if !can_login {
-        out.evidence("login", "not attempted");
+    // The login itself, only when the shared rule allows it, so that no other check
+    // can send what this one refused to.
+    if let Some(reason) = super::login_blocker(t) {
+        out.evidence("login", format!("not attempted: {reason}"));
         return out;
     }
     let Some(creds) = t.credentials() else {
@@ -182,14 +177,15 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
         }
         Err(e) => {
             out.evidence("login", serde_json::json!({ "error": e.to_string() }));
-            out.findings.push(login_finding(&e, t));
+            out.findings.push(login_finding(&e, ctx));
         }
     }
     out
 }
 
 /// The finding for a failed login; shared with other checks that need the session.
-pub fn login_finding(e: &ApiError, t: &Target) -> Finding {
+pub fn login_finding(e: &ApiError, ctx: &CheckContext) -> Finding {
+    let t = &*ctx.target;
     match e {
         ApiError::Unauthorized { .. } => Finding::new(
             &codes::LOGIN_REJECTED,
@@ -205,6 +201,9 @@ pub fn login_finding(e: &ApiError, t: &Target) -> Finding {
         ApiError::InvalidResponse(m) => {
             Finding::incomplete(&codes::API_RESPONSE_INVALID, m.clone())
         }
+        ApiError::Timeout(what) => ctx.timeout_finding(what),
+        // Transport errors already name the call.
+        ApiError::Transport(m) => Finding::incomplete(&codes::API_UNREACHABLE, m.clone()),
         ApiError::BudgetExhausted => {
             Finding::incomplete(&codes::CALL_BUDGET_EXHAUSTED, e.to_string())
         }

@@ -98,6 +98,65 @@ pub struct CheckContext {
     pub deadline: Instant,
     /// Id of a credentials check in this run, which reports login failures itself.
     pub login_reported_by: Option<String>,
+    /// The run's `--timeout`, not the check's own, sets `deadline`.
+    pub run_deadline_binds: bool,
+}
+
+impl CheckContext {
+    /// The finding for an API call that got no answer before the deadline.
+    pub fn timeout_finding(&self, what: impl std::fmt::Display) -> Finding {
+        if self.run_deadline_binds {
+            Finding::incomplete(&crate::codes::RUN_TIMEOUT, format!("{what}: cancelled when the run's --timeout expired"))
+        } else {
+            Finding::incomplete(&crate::codes::CHECK_TIMEOUT, format!("{what}: no answer within the check's timeout"))
+        }
+    }
+}
+
+/// Why golive must not send this env's credentials anywhere, if it must not. The
+/// credentials check reports the reason as findings; every other check that needs a
+/// session obeys the same rule.
+pub fn login_blocker(t: &Target) -> Option<String> {
+    let url = &t.base_url;
+    if url.scheme() == "http" && !crate::octopus::is_loopback_host(url) {
+        return Some(format!("{url} is plain http:// to a non-loopback host"));
+    }
+    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    if !t.env.simulator && host == t.tier().other().canonical_host() {
+        return Some(format!("a {} env points at the {} host", t.tier(), t.tier().other()));
+    }
+    for (field, value) in [("api_key", &t.api_key), ("api_secret", &t.api_secret)] {
+        match value {
+            Err(e) => return Some(format!("{field}: {e}")),
+            Ok(s) if credentials::malformation(s).is_some() => return Some(format!("{field} is malformed")),
+            Ok(_) => {}
+        }
+    }
+    None
+}
+
+/// The run's shared session for a check that needs one. When login is not allowed
+/// or failed, the outcome to return instead: a skip when a credentials check in this
+/// run reports the cause, otherwise an incomplete finding under `code`.
+pub async fn session(ctx: &CheckContext, purpose: &str, code: &'static crate::codes::Code) -> Result<crate::octopus::Session, CheckOutcome> {
+    let t = &*ctx.target;
+    let (reason, incomplete) = match login_blocker(t) {
+        Some(blocker) => (format!("login not attempted: {blocker}"), false),
+        None => match ctx.api.login(t.credentials().as_ref(), &ctx.log, ctx.deadline).await {
+            Ok(s) => return Ok(s),
+            Err(e) => {
+                let f = credentials::login_finding(&e, ctx);
+                if f.code == crate::codes::CHECK_TIMEOUT.code || f.code == crate::codes::RUN_TIMEOUT.code {
+                    return Err(CheckOutcome { findings: vec![f], ..CheckOutcome::default() });
+                }
+                (format!("login failed ({}): {}", f.code, f.message), f.incomplete)
+            }
+        },
+    };
+    Err(match &ctx.login_reported_by {
+        Some(id) if !incomplete => CheckOutcome { skipped: Some(format!("{reason}; see check `{id}`")), ..CheckOutcome::default() },
+        _ => CheckOutcome { findings: vec![Finding::incomplete(code, format!("cannot {purpose}: {reason}"))], ..CheckOutcome::default() },
+    })
 }
 
 /// What a check observed.

@@ -4,65 +4,39 @@
 //! needs them to come back unchanged. One harmless GET (the currency list) carries a
 //! fresh KSUID; the answer's `X-Request-Id` must be the same value.
 
-use super::{CheckContext, CheckOutcome, credentials};
+use super::{CheckContext, CheckOutcome};
 use crate::codes;
 use crate::finding::Finding;
+use crate::octopus::ApiError;
 
 /// Runs the request-id check.
 pub async fn run(ctx: &CheckContext) -> CheckOutcome {
-    let t = &*ctx.target;
     let mut out = CheckOutcome::default();
-    let session = match ctx
-        .api
-        .login(t.credentials().as_ref(), &ctx.log, ctx.deadline)
-        .await
-    {
+    let session = match super::session(ctx, "probe request ids", &codes::API_UNREACHABLE).await {
         Ok(s) => s,
-        Err(e) => {
-            let reason = credentials::login_finding(&e, t);
-            match &ctx.login_reported_by {
-                Some(id) if !reason.incomplete => {
-                    out.skipped = Some(format!("login failed ({}); see check `{id}`", reason.code))
-                }
-                _ => out.findings.push(Finding::incomplete(
-                    &codes::API_UNREACHABLE,
-                    format!("cannot probe request ids: login failed: {}", reason.message),
-                )),
-            }
-            return out;
-        }
+        Err(outcome) => return outcome,
     };
     let sent = crate::ksuid::new();
     out.evidence("sent", &sent);
-    match ctx
-        .api
-        .get_with_request_id(
-            "/api/v1/currencies",
-            &session,
-            &sent,
-            &ctx.log,
-            ctx.deadline,
-        )
-        .await
-    {
+    let path = "/api/v1/currencies";
+    match ctx.api.get_with_request_id(path, &session, &sent, &ctx.log, ctx.deadline).await {
         Ok(returned) => {
             out.evidence("returned", &returned);
             match returned {
                 Some(r) if r == sent => out.pass_summary = Some(format!("X-Request-Id {sent} came back unchanged")),
                 Some(r) => out.findings.push(Finding::new(
                     &codes::REQUEST_ID_NOT_ECHOED,
-                    format!("sent X-Request-Id {sent} on GET /api/v1/currencies, got {r} back"),
+                    format!("sent X-Request-Id {sent} on GET {path}, got {r} back"),
                 )),
                 None => out.findings.push(Finding::new(
                     &codes::REQUEST_ID_NOT_ECHOED,
-                    format!("sent X-Request-Id {sent} on GET /api/v1/currencies; the answer had no X-Request-Id"),
+                    format!("sent X-Request-Id {sent} on GET {path}; the answer had no X-Request-Id"),
                 )),
             }
         }
-        Err(e) => out.findings.push(Finding::incomplete(
-            &codes::API_UNREACHABLE,
-            format!("GET /api/v1/currencies: {e}"),
-        )),
+        Err(ApiError::Timeout(what)) => out.findings.push(ctx.timeout_finding(what)),
+        Err(e @ ApiError::BudgetExhausted) => out.findings.push(Finding::incomplete(&codes::CALL_BUDGET_EXHAUSTED, e.to_string())),
+        Err(e) => out.findings.push(Finding::incomplete(&codes::API_UNREACHABLE, format!("GET {path}: {e}"))),
     }
     out
 }

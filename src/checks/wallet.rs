@@ -5,7 +5,7 @@
 //! fetched once per run and shared by every wallet check (the production call
 //! budget is small). Evidence lists every wallet of the account.
 
-use super::{CheckContext, CheckOutcome, credentials};
+use super::{CheckContext, CheckOutcome};
 use crate::codes;
 use crate::finding::Finding;
 use crate::manifest::WalletSpec;
@@ -14,28 +14,10 @@ use crate::octopus::{ApiError, WalletBook};
 /// Runs one wallet check.
 pub async fn run(spec: &WalletSpec, ctx: &CheckContext) -> CheckOutcome {
     let mut out = CheckOutcome::default();
-    let t = &*ctx.target;
 
-    let session = match ctx
-        .api
-        .login(t.credentials().as_ref(), &ctx.log, ctx.deadline)
-        .await
-    {
+    let session = match super::session(ctx, "read wallets", &codes::WALLETS_UNREACHABLE).await {
         Ok(s) => s,
-        Err(e) => {
-            let reason = credentials::login_finding(&e, t);
-            match &ctx.login_reported_by {
-                // The credentials check in this run reports the login failure itself.
-                Some(id) if !reason.incomplete => {
-                    out.skipped = Some(format!("login failed ({}); see check `{id}`", reason.code))
-                }
-                _ => out.findings.push(Finding::incomplete(
-                    &codes::WALLETS_UNREACHABLE,
-                    format!("cannot read wallets: login failed: {}", reason.message),
-                )),
-            }
-            return out;
-        }
+        Err(outcome) => return outcome,
     };
 
     let book = match ctx.api.wallet_book(&session, &ctx.log, ctx.deadline).await {
@@ -45,6 +27,7 @@ pub async fn run(spec: &WalletSpec, ctx: &CheckContext) -> CheckOutcome {
                 ApiError::BudgetExhausted => {
                     Finding::incomplete(&codes::CALL_BUDGET_EXHAUSTED, e.to_string())
                 }
+                ApiError::Timeout(what) => ctx.timeout_finding(what),
                 _ => Finding::incomplete(&codes::WALLETS_UNREACHABLE, e.to_string()),
             };
             out.findings.push(finding);

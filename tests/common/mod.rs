@@ -1,0 +1,528 @@
+//! Shared helpers of the integration tests: a `golive` command builder, manifest
+//! files in temporary directories, the built-in simulator served from a runtime of
+//! its own, and a raw TCP server with canned (mis)behaviour.
+//!
+//! Every test binary includes this module and uses only part of it.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use golive::sim::{Scenario, SimConfig, SimHandle, SimStats};
+use golive::tier::Tier;
+use serde_json::Value;
+
+/// The crate root (where the repository's `checks.toml` lives).
+pub fn crate_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The golive binary with a clean, colourless environment. Its working directory is
+/// the system temp dir unless a test sets another one, so that a stray
+/// `./checks.toml` is never picked up by accident.
+pub fn golive() -> Command {
+    let mut cmd = Command::cargo_bin("golive").expect("the golive binary is built");
+    cmd.env("NO_COLOR", "1")
+        .env_remove("GOLIVE_MANIFEST")
+        .env_remove("GOLIVE_ENV")
+        .env_remove("GOLIVE_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("RUST_LOG")
+        // No proxy from the caller's environment: loopback traffic stays direct.
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .current_dir(std::env::temp_dir())
+        // A safety net only: a hung golive fails its test instead of the whole suite.
+        .timeout(Duration::from_secs(120));
+    cmd
+}
+
+/// The output of one golive run, with the streams as text.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code (-1 if killed by a signal).
+    pub code: i32,
+    /// stdout.
+    pub stdout: String,
+    /// stderr.
+    pub stderr: String,
+}
+
+impl Run {
+    /// stdout parsed as one JSON document.
+    pub fn json(&self) -> Value {
+        parse_json(&self.stdout)
+    }
+
+    /// Both streams, for "never appears anywhere" assertions.
+    pub fn all_output(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs a prepared command to completion and captures everything.
+pub fn run(cmd: &mut Command) -> Run {
+    let out = cmd.output().expect("golive runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `golive ARGS...` with the clean environment.
+pub fn run_args(args: &[&str]) -> Run {
+    run(golive().args(args))
+}
+
+/// Parses text as exactly one JSON document (trailing whitespace allowed, nothing else).
+pub fn parse_json(text: &str) -> Value {
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    let first = match stream.next() {
+        Some(Ok(v)) => v,
+        Some(Err(e)) => panic!("stdout is not JSON ({e}):\n{text}"),
+        None => panic!("stdout holds no JSON document"),
+    };
+    assert!(
+        stream.next().is_none(),
+        "stdout holds more than one JSON document:\n{text}"
+    );
+    first
+}
+
+/// Writes `text` to `dir/checks.toml` and returns the path.
+pub fn write_manifest(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("checks.toml");
+    std::fs::write(&path, text).expect("manifest written");
+    path
+}
+
+/// A fresh temporary directory.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// The manifest path as a `&str` for command arguments.
+pub fn p(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 temp path")
+}
+
+// ---------------------------------------------------------------------------------
+// Report helpers
+
+/// The checks of a JSON report.
+pub fn checks(report: &Value) -> &Vec<Value> {
+    report["checks"].as_array().expect("`checks` is an array")
+}
+
+/// The check with `id` in a JSON report.
+pub fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
+    checks(report)
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check `{id}` in the report:\n{report:#}"))
+}
+
+/// The status of check `id`.
+pub fn status_of<'a>(report: &'a Value, id: &str) -> &'a str {
+    check(report, id)["status"]
+        .as_str()
+        .expect("status is a string")
+}
+
+/// The finding codes of check `id`.
+pub fn codes_of(report: &Value, id: &str) -> Vec<String> {
+    check(report, id)["findings"]
+        .as_array()
+        .expect("findings is an array")
+        .iter()
+        .map(|f| f["code"].as_str().expect("code is a string").to_string())
+        .collect()
+}
+
+/// Every finding code anywhere in the report.
+pub fn all_codes(report: &Value) -> Vec<String> {
+    checks(report)
+        .iter()
+        .flat_map(|c| c["findings"].as_array().cloned().unwrap_or_default())
+        .map(|f| f["code"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// The ids of the report's checks, in report order.
+pub fn ids(report: &Value) -> Vec<String> {
+    checks(report)
+        .iter()
+        .map(|c| c["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+/// The report's JSON Schema, as printed by `golive schema`.
+pub fn report_schema() -> Value {
+    let out = run_args(&["schema"]);
+    assert_eq!(out.code, 0, "golive schema failed: {}", out.stderr);
+    parse_json(&out.stdout)
+}
+
+/// Asserts that `report` is valid against `schema`, listing every violation.
+pub fn assert_valid(schema: &Value, report: &Value) {
+    let validator = jsonschema::validator_for(schema).expect("the report schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match `golive schema`:\n{}\n{report:#}",
+        errors.join("\n")
+    );
+}
+
+/// Asserts the invariants every report must hold: the process exit code is the
+/// report's, the verdict goes with it, and the summary counts add up.
+pub fn assert_consistent(report: &Value, process_exit: i32) {
+    assert_eq!(
+        report["exit_code"], process_exit,
+        "exit_code in the report differs from the process exit"
+    );
+    let verdict = match process_exit {
+        0 => "ready",
+        1 => "not_ready",
+        3 => "inconclusive",
+        other => panic!("a report came with exit code {other}"),
+    };
+    assert_eq!(report["verdict"], verdict);
+    let summary = &report["summary"];
+    let list = checks(report);
+    assert_eq!(summary["total"], list.len(), "summary.total");
+    let mut sum = 0;
+    for status in ["pass", "warn", "fail", "error", "skip", "waived"] {
+        let n = list.iter().filter(|c| c["status"] == status).count();
+        assert_eq!(summary[status], n, "summary.{status}");
+        sum += n;
+    }
+    assert_eq!(sum, list.len(), "every check has one of the six statuses");
+}
+
+/// A copy of `report` without what legitimately differs between two runs (or two
+/// renderings): times, durations, request ids, token expiry, loopback ports, and
+/// `evidence.api_calls` (the one shared login is recorded under whichever check
+/// happened to make it, which depends on scheduling).
+pub fn normalized(report: &Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                for key in [
+                    "started_at",
+                    "duration_ms",
+                    "request_ids",
+                    "request_id",
+                    "access_expires_at",
+                    "api_calls",
+                ] {
+                    map.remove(key);
+                }
+                map.values_mut().for_each(walk);
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            Value::String(s) => *s = strip_loopback_ports(s),
+            _ => {}
+        }
+    }
+    let mut v = report.clone();
+    walk(&mut v);
+    v
+}
+
+/// `http://127.0.0.1:41234/x` -> `http://127.0.0.1:PORT/x`, wherever it occurs.
+pub fn strip_loopback_ports(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("127.0.0.1:") {
+        let (head, tail) = rest.split_at(i + "127.0.0.1:".len());
+        out.push_str(head);
+        let digits = tail.chars().take_while(char::is_ascii_digit).count();
+        if digits > 0 {
+            out.push_str("PORT");
+        }
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+// ---------------------------------------------------------------------------------
+// The built-in simulator, in-process
+
+/// A simulator served by a multi-thread runtime of its own, so it keeps answering
+/// while a test blocks on the golive process.
+pub struct SimServer {
+    // Declared before the runtime: the handle stops the server before the runtime goes.
+    handle: Option<SimHandle>,
+    rt: tokio::runtime::Runtime,
+}
+
+impl SimServer {
+    /// Starts a simulator for `tier` misbehaving as `scenario`, on 127.0.0.1:0.
+    pub fn start(tier: Tier, scenario: Scenario) -> SimServer {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let handle = rt
+            .block_on(golive::sim::start(SimConfig {
+                tier,
+                scenario,
+                ..SimConfig::default()
+            }))
+            .expect("simulator starts");
+        SimServer {
+            handle: Some(handle),
+            rt,
+        }
+    }
+
+    /// A healthy sandbox simulator.
+    pub fn sandbox() -> SimServer {
+        Self::start(Tier::Sandbox, Scenario::Healthy)
+    }
+
+    fn h(&self) -> &SimHandle {
+        self.handle.as_ref().expect("running")
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.h().base_url()
+    }
+
+    /// The API key a client should use.
+    pub fn api_key(&self) -> String {
+        self.h().api_key().expose().to_string()
+    }
+
+    /// The API secret paired with the key.
+    pub fn api_secret(&self) -> String {
+        self.h().api_secret().expose().to_string()
+    }
+
+    /// Requests served so far.
+    pub fn stats(&self) -> SimStats {
+        self.h().stats()
+    }
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            let _guard = self.rt.enter();
+            h.shutdown();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// A raw HTTP server with canned behaviour
+
+/// What a [`RawServer`] does with every connection.
+#[derive(Debug, Clone)]
+pub enum Behaviour {
+    /// Read the request, never answer, keep the socket open until the server is dropped.
+    Hang,
+    /// Read the request, write these bytes, close.
+    Respond(Vec<u8>),
+}
+
+/// A loopback TCP server answering every connection with one [`Behaviour`].
+pub struct RawServer {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    connections: Arc<AtomicUsize>,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+impl RawServer {
+    /// Binds 127.0.0.1:0 and serves in a background thread.
+    pub fn start(behaviour: Behaviour) -> RawServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let port = listener.local_addr().expect("local addr").port();
+        listener
+            .set_nonblocking(true)
+            .expect("nonblocking listener");
+        let stop = Arc::new(AtomicBool::new(false));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let acceptor = {
+            let stop = stop.clone();
+            let connections = connections.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            connections.fetch_add(1, Ordering::SeqCst);
+                            let behaviour = behaviour.clone();
+                            let stop = stop.clone();
+                            std::thread::spawn(move || serve(stream, behaviour, stop));
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                            std::thread::sleep(Duration::from_millis(10));
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                    }
+                }
+            })
+        };
+        RawServer {
+            port,
+            stop,
+            connections,
+            acceptor: Some(acceptor),
+        }
+    }
+
+    /// Answers every request with `status` and `body` (and a correct Content-Length).
+    pub fn respond(status_line: &str, content_type: &str, body: &[u8]) -> RawServer {
+        let mut bytes = format!(
+            "HTTP/1.1 {status_line}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        bytes.extend_from_slice(body);
+        RawServer::start(Behaviour::Respond(bytes))
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.acceptor.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Reads one HTTP request (head, then a Content-Length body), so that closing the
+/// socket afterwards does not reset the connection under unread data.
+fn read_request(stream: &mut TcpStream) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+fn serve(mut stream: TcpStream, behaviour: Behaviour, stop: Arc<AtomicBool>) {
+    let _ = stream.set_nonblocking(false);
+    read_request(&mut stream);
+    match behaviour {
+        Behaviour::Hang => {
+            // Keep the socket open, silent, until the server is dropped.
+            while !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        Behaviour::Respond(bytes) => {
+            let _ = stream.write_all(&bytes);
+            let _ = stream.flush();
+            let _ = stream.shutdown(Shutdown::Write);
+            // Drain whatever the client still sends, briefly, then close.
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut sink = [0u8; 1024];
+            while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+        }
+    }
+}
+
+/// Points every proxy variable of `cmd` at `trap`, a loopback server: whatever golive
+/// tries to reach that is not loopback lands there (and is counted) instead of on
+/// the network, without any DNS lookup of the real host.
+pub fn trap_proxy(cmd: &mut Command, trap: &RawServer) {
+    for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
+        cmd.env(var, trap.base_url());
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Manifests used by several test files
+
+/// A manifest with one non-simulator sandbox env `api` at `base_url`, credentials
+/// from the variables `key_var` and `secret_var`, followed by `checks`.
+pub fn api_manifest(base_url: &str, key_var: &str, secret_var: &str, checks: &str) -> String {
+    format!(
+        r#"version = 1
+default_env = "api"
+
+[env.api]
+tier = "sandbox"
+base_url = "{base_url}"
+api_key = {{ env = "{key_var}" }}
+api_secret = {{ env = "{secret_var}" }}
+
+{checks}"#
+    )
+}
+
+/// A manifest with one simulator env `demo` (scenario optional), followed by `checks`.
+pub fn sim_manifest(scenario: Option<&str>, checks: &str) -> String {
+    let scenario = scenario
+        .map(|s| format!("scenario = \"{s}\"\n"))
+        .unwrap_or_default();
+    format!(
+        r#"version = 1
+default_env = "demo"
+
+[env.demo]
+tier = "sandbox"
+simulator = true
+{scenario}
+{checks}"#
+    )
+}
+
+/// Asserts two JSON documents are equal, showing both pretty-printed when not.
+pub fn assert_same_json(left: &Value, right: &Value, context: &str) {
+    if left != right {
+        panic!("{context}\n--- left:\n{left:#}\n--- right:\n{right:#}");
+    }
+}
