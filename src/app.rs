@@ -8,7 +8,8 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use crate::cli::{
-    Cli, ColorChoice, Command, ExplainArgs, InitArgs, ListArgs, ManifestArgs, SimArgs, WebhookCommand, WebhookSendArgs,
+    Cli, ColorChoice, Command, ExplainArgs, InitArgs, ListArgs, ManifestArgs, MergeArgs,
+    MergeFormat, ReportCommand, SimArgs, WebhookCommand, WebhookSendArgs,
 };
 use crate::exit::Exit;
 use crate::manifest::{self, Manifest};
@@ -28,13 +29,34 @@ pub fn run(cli: Cli) -> Exit {
         Command::Validate(args) => validate(&args),
         Command::List(args) => list(&args),
         Command::Init(args) => init(&args),
-        Command::Check(args) => with_runtime(|| crate::run::check(&args, out_color, cli.verbose, cli.quiet)),
+        Command::Check(args) => {
+            with_runtime(|| crate::run::check(&args, out_color, cli.verbose, cli.quiet))
+        }
         Command::Sim(args) => with_runtime(|| sim_forever(&args)),
         Command::Webhook(WebhookCommand::Send(args)) => with_runtime(|| webhook_send(&args)),
+        Command::Report(ReportCommand::Merge(args)) => merge(&args, out_color, cli.verbose),
+        Command::Completions(args) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(args.shell, &mut cmd, "golive", &mut buf);
+            print_stdout(&String::from_utf8_lossy(&buf))
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut buf = Vec::new();
+            match clap_mangen::Man::new(cmd).render(&mut buf) {
+                Ok(()) => print_stdout(&String::from_utf8_lossy(&buf)),
+                Err(e) => Err(internal(format!("cannot render the man page: {e}"))),
+            }
+        }
     };
     match result {
         Ok(exit) => exit,
-        Err(Failure { exit, message, preformatted }) => {
+        Err(Failure {
+            exit,
+            message,
+            preformatted,
+        }) => {
             if preformatted {
                 eprintln!("{message}");
             } else {
@@ -55,11 +77,19 @@ pub(crate) struct Failure {
 }
 
 pub(crate) fn usage(message: impl Into<String>) -> Failure {
-    Failure { exit: Exit::Usage, message: message.into(), preformatted: false }
+    Failure {
+        exit: Exit::Usage,
+        message: message.into(),
+        preformatted: false,
+    }
 }
 
 pub(crate) fn internal(message: impl Into<String>) -> Failure {
-    Failure { exit: Exit::Internal, message: message.into(), preformatted: false }
+    Failure {
+        exit: Exit::Internal,
+        message: message.into(),
+        preformatted: false,
+    }
 }
 
 fn error_line(message: &str, color: bool) -> String {
@@ -181,7 +211,10 @@ pub const STARTER_MANIFEST: &str = include_str!("starter.toml");
 
 fn init(args: &InitArgs) -> Result<Exit, Failure> {
     if args.path.exists() && !args.force {
-        return Err(usage(format!("{} already exists; pass --force to overwrite it", args.path.display())));
+        return Err(usage(format!(
+            "{} already exists; pass --force to overwrite it",
+            args.path.display()
+        )));
     }
     std::fs::write(&args.path, STARTER_MANIFEST)
         .map_err(|e| internal(format!("cannot write {}: {e}", args.path.display())))?;
@@ -341,6 +374,9 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
          \x20 api_secret   {secret}\n\
          \x20 client IP    {ip} (as the simulated API sees you; allowlist: {allow})\n\
          \x20 IP echo      {url}/ip\n\
+         \x20 receiver     {receiver} (reference webhook receiver)\n\
+         \x20 webhook key  {whsec} (signs its deliveries; the receiver verifies with it)\n\
+         \x20 deliveries   {deliveries}\n\
          \n\
          These are the simulator's own throw-away credentials. To check against it:\n\
          \n\
@@ -349,6 +385,8 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
          \x20 base_url = \"{url}\"\n\
          \x20 api_key = {{ env = \"SIM_API_KEY\" }}\n\
          \x20 api_secret = {{ env = \"SIM_API_SECRET\" }}\n\
+         \x20 webhook_url = \"{receiver}\"\n\
+         \x20 webhook_secret = {{ env = \"SIM_WEBHOOK_SECRET\" }}\n\
          \n\
          Press Ctrl-C to stop.{verbose_hint}\n",
         tier = config.tier,
@@ -356,6 +394,12 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
         key = handle.api_key().expose(),
         secret = handle.api_secret().expose(),
         ip = handle.client_ip(),
+        receiver = handle.receiver_url(),
+        whsec = handle.webhook_secret().expose(),
+        deliveries = config.webhook_url.as_deref().map_or_else(
+            || "order and wallet events go to the reference receiver".to_string(),
+            |u| format!("order and wallet events go to {u}, retried on non-2xx"),
+        ),
         allow = if allowlist.is_empty() {
             "none".into()
         } else {
@@ -376,9 +420,9 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
     Ok(Exit::Ready)
 }
 
-
 async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
-    let url = reqwest::Url::parse(&args.url).map_err(|e| usage(format!("--url {}: {e}", args.url)))?;
+    let url =
+        reqwest::Url::parse(&args.url).map_err(|e| usage(format!("--url {}: {e}", args.url)))?;
     match url.scheme() {
         "https" => {}
         "http" if crate::octopus::is_loopback_host(&url) => {}
@@ -395,7 +439,11 @@ async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
         (None, None) => return Err(usage("give --secret-env NAME or --secret-file PATH")),
     };
     let secret = reference.resolve(Path::new(".")).map_err(|e| {
-        let flag = if args.secret_env.is_some() { "--secret-env" } else { "--secret-file" };
+        let flag = if args.secret_env.is_some() {
+            "--secret-env"
+        } else {
+            "--secret-file"
+        };
         usage(format!("{flag}: {e}"))
     })?;
     let mut redactor = Redactor::default();
@@ -404,7 +452,8 @@ async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
         None => crate::webhook::probe_data(&args.event),
         Some(d) => {
             let text = match d.strip_prefix('@') {
-                Some(path) => std::fs::read_to_string(path).map_err(|e| usage(format!("--data @{path}: {e}")))?,
+                Some(path) => std::fs::read_to_string(path)
+                    .map_err(|e| usage(format!("--data @{path}: {e}")))?,
                 None => d.clone(),
             };
             serde_json::from_str(&text).map_err(|e| usage(format!("--data is not JSON: {e}")))?
@@ -412,19 +461,35 @@ async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
     };
     let roots = match &args.ca_file {
         Some(p) => {
-            let pem = std::fs::read(p).map_err(|e| usage(format!("--ca-file {}: {e}", p.display())))?;
-            crate::tls::parse_pem_roots(&pem).map_err(|e| usage(format!("--ca-file {}: {e}", p.display())))?
+            let pem =
+                std::fs::read(p).map_err(|e| usage(format!("--ca-file {}: {e}", p.display())))?;
+            crate::tls::parse_pem_roots(&pem)
+                .map_err(|e| usage(format!("--ca-file {}: {e}", p.display())))?
         }
         None => Vec::new(),
     };
-    let event_id = args.event_id.clone().unwrap_or_else(crate::webhook::new_event_id);
+    let event_id = args
+        .event_id
+        .clone()
+        .unwrap_or_else(crate::webhook::new_event_id);
     let now = jiff::Timestamp::now();
     let timestamp = args.timestamp.unwrap_or(now.as_second());
-    let created = now.round(jiff::Unit::Second).map_or_else(|_| now.to_string(), |t| t.to_string());
+    let created = now
+        .round(jiff::Unit::Second)
+        .map_or_else(|_| now.to_string(), |t| t.to_string());
     let body = crate::webhook::event_body(&event_id, &args.event, &created, data);
-    let mut delivery = crate::webhook::Delivery::signed(secret.expose().as_bytes(), &event_id, &args.event, timestamp, body);
+    let mut delivery = crate::webhook::Delivery::signed(
+        secret.expose().as_bytes(),
+        &event_id,
+        &args.event,
+        timestamp,
+        body,
+    );
     if args.bad_signature {
-        delivery.signature = Some(crate::webhook::sign(secret.expose().as_bytes(), b"golive --bad-signature"));
+        delivery.signature = Some(crate::webhook::sign(
+            secret.expose().as_bytes(),
+            b"golive --bad-signature",
+        ));
     }
 
     let mut builder = reqwest::Client::builder()
@@ -433,39 +498,64 @@ async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
         .timeout(args.timeout);
     for r in &roots {
         builder = builder.add_root_certificate(
-            reqwest::Certificate::from_der(r.as_ref()).map_err(|e| usage(format!("--ca-file: {e}")))?,
+            reqwest::Certificate::from_der(r.as_ref())
+                .map_err(|e| usage(format!("--ca-file: {e}")))?,
         );
     }
-    let client = builder.build().map_err(|e| internal(format!("cannot build the HTTP client: {e}")))?;
+    let client = builder
+        .build()
+        .map_err(|e| internal(format!("cannot build the HTTP client: {e}")))?;
     let mut req = client.post(url.clone()).body(delivery.body.clone());
     for (name, value) in delivery.headers() {
         req = req.header(name, value);
     }
     let mut text = format!("POST {url}\n");
     for (name, value) in delivery.headers() {
-        let shown = if name == "X-OCTOPUS-WEBHOOK-TOKEN" { "***".to_string() } else { value };
+        let shown = if name == "X-OCTOPUS-WEBHOOK-TOKEN" {
+            "***".to_string()
+        } else {
+            value
+        };
         text.push_str(&format!("> {name}: {shown}\n"));
     }
-    text.push_str(&format!("> body: {}\n\n", String::from_utf8_lossy(&delivery.body)));
+    text.push_str(&format!(
+        "> body: {}\n\n",
+        String::from_utf8_lossy(&delivery.body)
+    ));
     let started = std::time::Instant::now();
     let exit = match req.send().await {
         Err(e) => {
-            let what = if e.is_timeout() { format!("no answer within {}", crate::duration::format(args.timeout)) } else { describe_send_error(&e) };
+            let what = if e.is_timeout() {
+                format!("no answer within {}", crate::duration::format(args.timeout))
+            } else {
+                describe_send_error(&e)
+            };
             text.push_str(&format!("no answer: {what}\n"));
             Exit::Inconclusive
         }
         Ok(resp) => {
             let elapsed = started.elapsed();
             let status = resp.status();
-            text.push_str(&format!("< HTTP {} in {} ms\n", status.as_u16(), elapsed.as_millis()));
+            text.push_str(&format!(
+                "< HTTP {} in {} ms\n",
+                status.as_u16(),
+                elapsed.as_millis()
+            ));
             for (name, value) in resp.headers() {
-                text.push_str(&format!("< {name}: {}\n", String::from_utf8_lossy(value.as_bytes())));
+                text.push_str(&format!(
+                    "< {name}: {}\n",
+                    String::from_utf8_lossy(value.as_bytes())
+                ));
             }
             let body = read_some(resp, 4096).await;
             if !body.is_empty() {
                 text.push_str(&format!("<\n{}\n", String::from_utf8_lossy(&body)));
             }
-            if status.is_success() { Exit::Ready } else { Exit::NotReady }
+            if status.is_success() {
+                Exit::Ready
+            } else {
+                Exit::NotReady
+            }
         }
     };
     print_stdout(&redactor.scrub(&text))?;
@@ -480,7 +570,11 @@ fn describe_send_error(e: &reqwest::Error) -> String {
         detail = s.to_string();
         source = s.source();
     }
-    if detail.is_empty() { e.to_string() } else { detail }
+    if detail.is_empty() {
+        e.to_string()
+    } else {
+        detail
+    }
 }
 
 async fn read_some(mut resp: reqwest::Response, cap: usize) -> Vec<u8> {
@@ -493,4 +587,35 @@ async fn read_some(mut resp: reqwest::Response, cap: usize) -> Vec<u8> {
     }
     body.truncate(cap);
     body
+}
+
+fn merge(args: &MergeArgs, color: bool, verbose: u8) -> Result<Exit, Failure> {
+    let mut inputs = Vec::new();
+    for path in &args.files {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| usage(format!("{}: cannot read: {e}", path.display())))?;
+        inputs.push((path.display().to_string(), text));
+    }
+    let merged = report::merge::merge(&inputs).map_err(|e| usage(e.to_string()))?;
+    let exit = crate::run::exit_for(merged.verdict);
+    let mut buf = Vec::new();
+    let rendered = match args.format {
+        MergeFormat::Json => serde_json::to_writer_pretty(&mut buf, &merged)
+            .map_err(std::io::Error::other)
+            .map(|()| buf.push(b'\n')),
+        MergeFormat::Markdown => {
+            let sources: Vec<String> = inputs.iter().map(|(label, _)| label.clone()).collect();
+            report::markdown::render_merged(&merged, &sources, &mut buf)
+        }
+        MergeFormat::Human => crate::run::render(
+            crate::cli::Format::Human,
+            &merged.reports,
+            color,
+            verbose,
+            &mut buf,
+        ),
+    };
+    rendered.map_err(|e| internal(format!("cannot render the merged report: {e}")))?;
+    print_stdout(&String::from_utf8_lossy(&buf))?;
+    Ok(exit)
 }

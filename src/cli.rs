@@ -86,6 +86,63 @@ Examples:
     /// Webhook tools: send one signed delivery to your endpoint.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+
+    /// Report tools: merge the reports of several runners into one board.
+    #[command(subcommand)]
+    Report(ReportCommand),
+
+    /// Print a shell completion script, e.g. `golive completions bash > /etc/bash_completion.d/golive`.
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff), e.g. `golive man > golive.1`.
+    Man,
+}
+
+/// `golive report ...`.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Combine JSON reports of several runners (regions, NAT gateways, environments)
+    /// into one board with an overall verdict; the exit code is the worst verdict.
+    ///
+    /// Each input is a `golive check --format json` report (one env or several).
+    /// Two reports of the same env (e.g. production from two NAT gateways) are both
+    /// kept, labelled with their file.
+    #[command(after_help = "\
+Examples:
+  golive report merge eu/golive.json us/golive.json --format markdown >> \"$GITHUB_STEP_SUMMARY\"
+  golive report merge reports/*.json --format json > merged.json")]
+    Merge(MergeArgs),
+}
+
+/// Arguments of `golive report merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The JSON reports to merge.
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub files: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = MergeFormat::Human)]
+    pub format: MergeFormat,
+}
+
+/// `golive report merge --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MergeFormat {
+    /// One human report per environment and an overall verdict.
+    Human,
+    /// One JSON document (the multi-environment report shape).
+    Json,
+    /// The Markdown go-live board.
+    Markdown,
+}
+
+/// Arguments of `golive completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `golive webhook ...`.
@@ -197,7 +254,13 @@ pub struct CheckArgs {
 
     /// The environment(s) to check, comma separated (default: the manifest's
     /// default_env). Several run concurrently; the exit code is the worst verdict.
-    #[arg(short, long, value_name = "NAME[,NAME...]", env = "GOLIVE_ENV", conflicts_with = "all_envs")]
+    #[arg(
+        short,
+        long,
+        value_name = "NAME[,NAME...]",
+        env = "GOLIVE_ENV",
+        conflicts_with = "all_envs"
+    )]
     pub env: Option<String>,
 
     /// Check every env of the manifest, concurrently.
@@ -245,7 +308,7 @@ pub struct CheckArgs {
     pub timeout: Option<std::time::Duration>,
 
     /// For an env with `simulator = true`: the simulator scenario to run
-    /// (healthy, low-balance, blocked-ip, wrong-tier, rate-limited).
+    /// (see `golive sim --help` for the list).
     #[arg(long, value_name = "NAME")]
     pub scenario: Option<String>,
 }
@@ -261,7 +324,11 @@ pub struct SimArgs {
     #[arg(long, value_enum, default_value_t = TierArg::Sandbox)]
     pub tier: TierArg,
 
-    /// Misbehave on purpose: healthy, low-balance, blocked-ip, wrong-tier, rate-limited.
+    /// Misbehave on purpose. API: healthy, low-balance, blocked-ip, wrong-tier,
+    /// rate-limited. Webhook receiver: receiver-no-verify, receiver-reserializes,
+    /// receiver-rejects-duplicates, receiver-slow, receiver-hangs,
+    /// receiver-no-replay-check, receiver-rejects-unknown, receiver-down,
+    /// receiver-wrong-secret.
     #[arg(long, value_name = "NAME", default_value = "healthy")]
     pub scenario: String,
 

@@ -16,6 +16,7 @@ pub mod ksuid;
 pub mod manifest;
 pub mod netclass;
 pub mod octopus;
+pub mod proxy;
 pub mod report;
 pub mod run;
 pub mod runner;

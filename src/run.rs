@@ -33,16 +33,27 @@ struct Prepared {
 }
 
 /// Runs `golive check`.
-pub(crate) async fn check(args: &CheckArgs, color: bool, verbose: u8, quiet: bool) -> Result<Exit, Failure> {
+pub(crate) async fn check(
+    args: &CheckArgs,
+    color: bool,
+    verbose: u8,
+    quiet: bool,
+) -> Result<Exit, Failure> {
     let m = crate::app::load(&args.manifest)?;
     let envs = select_envs(&m, args)?;
     if args.scenario.is_some() && !envs.iter().any(|e| e.simulator) {
         return Err(usage(format!(
             "--scenario applies only to an env with `simulator = true`; {} not one",
-            if envs.len() == 1 { format!("env `{}` is", envs[0].name) } else { "none of the selected envs is".to_string() }
+            if envs.len() == 1 {
+                format!("env `{}` is", envs[0].name)
+            } else {
+                "none of the selected envs is".to_string()
+            }
         )));
     }
-    let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
     let mut redactor = Redactor::default();
     let mut prepared = Vec::new();
     for env in &envs {
@@ -56,12 +67,20 @@ pub(crate) async fn check(args: &CheckArgs, color: bool, verbose: u8, quiet: boo
         use_waivers: !args.no_waivers,
         today,
     };
-    let running: usize = prepared.iter().map(|p| p.planned.iter().filter(|c| c.skip.is_none()).count()).sum();
-    let progress = (!quiet && std::io::stderr().is_terminal()).then(|| TerminalProgress::new(running));
+    let running: usize = prepared
+        .iter()
+        .map(|p| p.planned.iter().filter(|c| c.skip.is_none()).count())
+        .sum();
+    let progress =
+        (!quiet && std::io::stderr().is_terminal()).then(|| TerminalProgress::new(running));
     let multi = prepared.len() > 1;
     let runs = prepared.into_iter().map(|p| {
         let progress: Option<Arc<dyn Progress>> = progress.clone().map(|bar| {
-            let prefix = if multi { format!("{}/", p.env.name) } else { String::new() };
+            let prefix = if multi {
+                format!("{}/", p.env.name)
+            } else {
+                String::new()
+            };
             Arc::new(Prefixed { prefix, inner: bar }) as Arc<dyn Progress>
         });
         run_env(p, &m, &opts, progress)
@@ -77,8 +96,12 @@ pub(crate) async fn check(args: &CheckArgs, color: bool, verbose: u8, quiet: boo
     write_files(args, &reports)?;
     let actions = report::github::ActionsEnv::from_env();
     if let Some(path) = &actions.step_summary {
-        report::github::append_step_summary(path, &reports)
-            .map_err(|e| internal(format!("cannot append to GITHUB_STEP_SUMMARY {}: {e}", path.display())))?;
+        report::github::append_step_summary(path, &reports).map_err(|e| {
+            internal(format!(
+                "cannot append to GITHUB_STEP_SUMMARY {}: {e}",
+                path.display()
+            ))
+        })?;
     }
     if actions.annotate && args.format != Format::Github {
         // Workflow commands are read from stderr too; stdout keeps the chosen format clean.
@@ -87,7 +110,8 @@ pub(crate) async fn check(args: &CheckArgs, color: bool, verbose: u8, quiet: boo
         eprint!("{}", String::from_utf8_lossy(&buf));
     }
     let mut buf = Vec::new();
-    render(args.format, &reports, color, verbose, &mut buf).map_err(|e| internal(format!("cannot render the report: {e}")))?;
+    render(args.format, &reports, color, verbose, &mut buf)
+        .map_err(|e| internal(format!("cannot render the report: {e}")))?;
     print_stdout(&String::from_utf8_lossy(&buf))?;
     Ok(exit)
 }
@@ -104,12 +128,19 @@ pub fn exit_for(verdict: Verdict) -> Exit {
 fn select_envs(m: &Manifest, args: &CheckArgs) -> Result<Vec<EnvSpec>, Failure> {
     if args.all_envs {
         if m.envs.is_empty() {
-            return Err(usage(format!("--all-envs: {} defines no env", m.path.display())));
+            return Err(usage(format!(
+                "--all-envs: {} defines no env",
+                m.path.display()
+            )));
         }
         return Ok(m.envs.clone());
     }
     let names: Vec<&str> = match args.env.as_deref() {
-        Some(list) => list.split(',').map(str::trim).filter(|s| !s.is_empty()).collect(),
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect(),
         None => Vec::new(),
     };
     if names.is_empty() {
@@ -125,14 +156,25 @@ fn select_envs(m: &Manifest, args: &CheckArgs) -> Result<Vec<EnvSpec>, Failure> 
     Ok(out)
 }
 
-async fn prepare(m: &Manifest, env: &EnvSpec, args: &CheckArgs, today: jiff::civil::Date, redactor: &mut Redactor) -> Result<Prepared, Failure> {
+async fn prepare(
+    m: &Manifest,
+    env: &EnvSpec,
+    args: &CheckArgs,
+    today: jiff::civil::Date,
+    redactor: &mut Redactor,
+) -> Result<Prepared, Failure> {
     let scenario = match (env.simulator, &args.scenario, &env.scenario) {
         (false, _, _) => Scenario::Healthy,
-        (true, Some(s), _) | (true, None, Some(s)) => Scenario::parse(s)
-            .ok_or_else(|| usage(format!("--scenario {s}: unknown scenario (known: {})", Scenario::names())))?,
+        (true, Some(s), _) | (true, None, Some(s)) => Scenario::parse(s).ok_or_else(|| {
+            usage(format!(
+                "--scenario {s}: unknown scenario (known: {})",
+                Scenario::names()
+            ))
+        })?,
         (true, None, None) => Scenario::Healthy,
     };
-    let planned = runner::plan(m, &env.name, &args.only, &args.skip).map_err(|e| usage(e.to_string()))?;
+    let planned =
+        runner::plan(m, &env.name, &args.only, &args.skip).map_err(|e| usage(e.to_string()))?;
     if !planned.iter().any(|p| p.skip.is_none()) {
         // A gate that checked nothing must not say "ready".
         return Err(usage(format!(
@@ -141,7 +183,11 @@ async fn prepare(m: &Manifest, env: &EnvSpec, args: &CheckArgs, today: jiff::civ
             if planned.is_empty() {
                 format!("{} defines no [[check]]", m.path.display())
             } else {
-                format!("all {} checks are skipped (see `golive list -e {}`)", planned.len(), env.name)
+                format!(
+                    "all {} checks are skipped (see `golive list -e {}`)",
+                    planned.len(),
+                    env.name
+                )
             }
         )));
     }
@@ -153,34 +199,52 @@ async fn prepare(m: &Manifest, env: &EnvSpec, args: &CheckArgs, today: jiff::civ
     // The simulator, when this env asks for it, lives as long as the run.
     let sim = if env.simulator {
         Some(
-            sim::start(SimConfig { tier: env.tier, scenario, ..SimConfig::default() })
-                .await
-                .map_err(|e| internal(format!("cannot start the simulator: {e}")))?,
+            sim::start(SimConfig {
+                tier: env.tier,
+                scenario,
+                ..SimConfig::default()
+            })
+            .await
+            .map_err(|e| internal(format!("cannot start the simulator: {e}")))?,
         )
     } else {
         None
     };
     let (base_url, api_key, api_secret) = match &sim {
         Some(h) => (
-            reqwest::Url::parse(&h.base_url()).map_err(|e| internal(format!("simulator URL: {e}")))?,
+            reqwest::Url::parse(&h.base_url())
+                .map_err(|e| internal(format!("simulator URL: {e}")))?,
             Ok(h.api_key().clone()),
             Ok(h.api_secret().clone()),
         ),
         None => (
-            env.base_url.clone().unwrap_or_else(|| reqwest::Url::parse(env.tier.canonical_url()).expect("canonical URLs are valid")),
+            env.base_url.clone().unwrap_or_else(|| {
+                reqwest::Url::parse(env.tier.canonical_url()).expect("canonical URLs are valid")
+            }),
             resolve(&env.api_key, "api_key"),
             resolve(&env.api_secret, "api_secret"),
         ),
     };
     let ca_pem = match &env.ca_file {
         Some(p) => {
-            let full = if p.is_absolute() { p.clone() } else { m.base_dir.join(p) };
-            Some(std::fs::read(&full).map_err(|e| usage(format!("env `{}`: ca_file {} cannot be read: {e}", env.name, full.display())))?)
+            let full = if p.is_absolute() {
+                p.clone()
+            } else {
+                m.base_dir.join(p)
+            };
+            Some(std::fs::read(&full).map_err(|e| {
+                usage(format!(
+                    "env `{}`: ca_file {} cannot be read: {e}",
+                    env.name,
+                    full.display()
+                ))
+            })?)
         }
         None => None,
     };
     let extra_roots = match &ca_pem {
-        Some(pem) => crate::tls::parse_pem_roots(pem).map_err(|e| usage(format!("env `{}`: ca_file {e}", env.name)))?,
+        Some(pem) => crate::tls::parse_pem_roots(pem)
+            .map_err(|e| usage(format!("env `{}`: ca_file {e}", env.name)))?,
         None => Vec::new(),
     };
     let (webhook, egress) = match &sim {
@@ -197,7 +261,11 @@ async fn prepare(m: &Manifest, env: &EnvSpec, args: &CheckArgs, today: jiff::civ
             },
         ),
         None => (
-            WebhookTarget { url: env.webhook_url.clone(), secret: resolve(&env.webhook_secret, "webhook_secret"), extra_roots },
+            WebhookTarget {
+                url: env.webhook_url.clone(),
+                secret: resolve(&env.webhook_secret, "webhook_secret"),
+                extra_roots,
+            },
             EgressFacts {
                 allowlist: env.egress_allowlist.clone(),
                 egress_ip: env.egress_ip.clone(),
@@ -205,12 +273,19 @@ async fn prepare(m: &Manifest, env: &EnvSpec, args: &CheckArgs, today: jiff::civ
             },
         ),
     };
-    for s in [&api_key, &api_secret, &webhook.secret].into_iter().flatten() {
+    for s in [&api_key, &api_secret, &webhook.secret]
+        .into_iter()
+        .flatten()
+    {
         redactor.add(s);
     }
     let others = other_envs(m, &env.name, redactor);
-    let api = OctopusClient::new(ClientConfig { base_url: base_url.clone(), tier: env.tier, ca_pem })
-        .map_err(|e| usage(format!("env `{}`: {e}", env.name)))?;
+    let api = OctopusClient::new(ClientConfig {
+        base_url: base_url.clone(),
+        tier: env.tier,
+        ca_pem,
+    })
+    .map_err(|e| usage(format!("env `{}`: {e}", env.name)))?;
     let target = Arc::new(Target {
         env: env.clone(),
         base_url,
@@ -222,13 +297,29 @@ async fn prepare(m: &Manifest, env: &EnvSpec, args: &CheckArgs, today: jiff::civ
         webhook,
         today,
     });
-    Ok(Prepared { env: env.clone(), planned, target, api, sim })
+    Ok(Prepared {
+        env: env.clone(),
+        planned,
+        target,
+        api,
+        sim,
+    })
 }
 
-async fn run_env(p: Prepared, m: &Manifest, opts: &RunOptions, progress: Option<Arc<dyn Progress>>) -> Report {
+async fn run_env(
+    p: Prepared,
+    m: &Manifest,
+    opts: &RunOptions,
+    progress: Option<Arc<dyn Progress>>,
+) -> Report {
     let started_at = jiff::Timestamp::now();
     let clock = std::time::Instant::now();
-    let base_url = p.target.base_url.to_string().trim_end_matches('/').to_string();
+    let base_url = p
+        .target
+        .base_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_string();
     let checks = runner::run(&p.planned, p.target, p.api, &m.waivers, opts, progress).await;
     if let Some(h) = p.sim {
         h.shutdown();
@@ -236,10 +327,20 @@ async fn run_env(p: Prepared, m: &Manifest, opts: &RunOptions, progress: Option<
     let verdict = runner::verdict(&checks);
     Report {
         schema_version: report::SCHEMA_VERSION,
-        tool: Tool { name: "golive".into(), version: env!("CARGO_PKG_VERSION").into() },
+        tool: Tool {
+            name: "golive".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
         manifest: m.path.display().to_string(),
-        environment: Environment { name: p.env.name.clone(), tier: p.env.tier, base_url, simulator: p.env.simulator },
-        started_at: started_at.round(jiff::Unit::Second).map_or_else(|_| started_at.to_string(), |t| t.to_string()),
+        environment: Environment {
+            name: p.env.name.clone(),
+            tier: p.env.tier,
+            base_url,
+            simulator: p.env.simulator,
+        },
+        started_at: started_at
+            .round(jiff::Unit::Second)
+            .map_or_else(|_| started_at.to_string(), |t| t.to_string()),
         duration_ms: clock.elapsed().as_millis() as u64,
         verdict,
         exit_code: exit_for(verdict).code(),
@@ -248,7 +349,9 @@ async fn run_env(p: Prepared, m: &Manifest, opts: &RunOptions, progress: Option<
     }
 }
 
-async fn futures_join_all<F: std::future::Future<Output = Report>>(futures: impl Iterator<Item = F>) -> Vec<Report> {
+async fn futures_join_all<F: std::future::Future<Output = Report>>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<Report> {
     // Environments are few; polling them together on this task keeps borrows simple.
     let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
     let mut results: Vec<Option<Report>> = (0..pinned.len()).map(|_| None).collect();
@@ -262,14 +365,24 @@ async fn futures_join_all<F: std::future::Future<Output = Report>>(futures: impl
                 }
             }
         }
-        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
     })
     .await;
     results.into_iter().flatten().collect()
 }
 
 /// Renders `reports` in `format`.
-pub fn render(format: Format, reports: &[Report], color: bool, verbose: u8, out: &mut Vec<u8>) -> std::io::Result<()> {
+pub fn render(
+    format: Format,
+    reports: &[Report],
+    color: bool,
+    verbose: u8,
+    out: &mut Vec<u8>,
+) -> std::io::Result<()> {
     match format {
         Format::Human => {
             for (i, r) in reports.iter().enumerate() {
@@ -286,7 +399,12 @@ pub fn render(format: Format, reports: &[Report], color: bool, verbose: u8, out:
                     Verdict::Inconclusive => "INCONCLUSIVE",
                 };
                 out.extend_from_slice(
-                    format!("\nOverall: {word} — worst of {} environments (exit {})\n", reports.len(), exit_for(verdict).code()).as_bytes(),
+                    format!(
+                        "\nOverall: {word} — worst of {} environments (exit {})\n",
+                        reports.len(),
+                        exit_for(verdict).code()
+                    )
+                    .as_bytes(),
                 );
             }
             Ok(())
@@ -307,11 +425,16 @@ pub fn render(format: Format, reports: &[Report], color: bool, verbose: u8, out:
 }
 
 fn write_files(args: &CheckArgs, reports: &[Report]) -> Result<(), Failure> {
-    let targets = [(&args.report_json, Format::Json), (&args.report_junit, Format::Junit), (&args.report_markdown, Format::Markdown)];
+    let targets = [
+        (&args.report_json, Format::Json),
+        (&args.report_junit, Format::Junit),
+        (&args.report_markdown, Format::Markdown),
+    ];
     for (path, format) in targets {
         if let Some(path) = path {
             let mut buf = Vec::new();
-            render(format, reports, false, 0, &mut buf).map_err(|e| internal(format!("cannot render {}: {e}", path.display())))?;
+            render(format, reports, false, 0, &mut buf)
+                .map_err(|e| internal(format!("cannot render {}: {e}", path.display())))?;
             write_file(path, &buf)?;
         }
     }
@@ -319,12 +442,19 @@ fn write_files(args: &CheckArgs, reports: &[Report]) -> Result<(), Failure> {
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    std::fs::write(path, bytes).map_err(|e| internal(format!("cannot write the report to {}: {e}", path.display())))
+    std::fs::write(path, bytes).map_err(|e| {
+        internal(format!(
+            "cannot write the report to {}: {e}",
+            path.display()
+        ))
+    })
 }
 
 /// Last line of defence: no resolved secret value survives anywhere in the report.
 fn scrub(report: Report, redactor: &Redactor) -> Report {
-    let Ok(mut value) = serde_json::to_value(&report) else { return report };
+    let Ok(mut value) = serde_json::to_value(&report) else {
+        return report;
+    };
     redactor.scrub_json(&mut value);
     serde_json::from_value(value).unwrap_or(report)
 }
@@ -344,7 +474,13 @@ fn other_envs(m: &Manifest, selected: &str, redactor: &mut Redactor) -> Vec<Othe
                     (r.clone(), resolved.map(|s| s.digest()))
                 })
             };
-            OtherEnv { name: e.name.clone(), tier: e.tier, simulator: e.simulator, key: digest_of(&e.api_key), secret: digest_of(&e.api_secret) }
+            OtherEnv {
+                name: e.name.clone(),
+                tier: e.tier,
+                simulator: e.simulator,
+                key: digest_of(&e.api_key),
+                secret: digest_of(&e.api_secret),
+            }
         })
         .collect()
 }
@@ -357,17 +493,29 @@ struct TerminalProgress {
 
 impl TerminalProgress {
     fn new(total: usize) -> Arc<Self> {
-        let bar = indicatif::ProgressBar::with_draw_target(Some(total as u64), indicatif::ProgressDrawTarget::stderr());
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(total as u64),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} checks {pos}/{len} [{elapsed}] {wide_msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} checks {pos}/{len} [{elapsed}] {wide_msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         bar.enable_steady_tick(std::time::Duration::from_millis(100));
-        Arc::new(TerminalProgress { bar, running: Mutex::new(Vec::new()) })
+        Arc::new(TerminalProgress {
+            bar,
+            running: Mutex::new(Vec::new()),
+        })
     }
 
     fn show(&self, running: &[String]) {
-        self.bar.set_message(if running.is_empty() { String::new() } else { format!("running: {}", running.join(", ")) });
+        self.bar.set_message(if running.is_empty() {
+            String::new()
+        } else {
+            format!("running: {}", running.join(", "))
+        });
     }
 }
 
@@ -384,7 +532,8 @@ impl Progress for TerminalProgress {
         self.show(&r);
         self.bar.inc(1);
         if matches!(status, Status::Fail | Status::Error) {
-            self.bar.println(format!("  {} {id}", status.as_str().to_uppercase()));
+            self.bar
+                .println(format!("  {} {id}", status.as_str().to_uppercase()));
         }
     }
 }

@@ -42,7 +42,10 @@ pub struct TlsFacts {
 impl TlsFacts {
     /// Whether the leaf is past its `notAfter`.
     pub fn expired(&self) -> bool {
-        self.days_left < 0 || self.not_after_ts().is_some_and(|t| t < jiff::Timestamp::now())
+        self.days_left < 0
+            || self
+                .not_after_ts()
+                .is_some_and(|t| t < jiff::Timestamp::now())
     }
 
     fn not_after_ts(&self) -> Option<jiff::Timestamp> {
@@ -76,17 +79,31 @@ impl ServerCertVerifier for Recording {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict = self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now).map(|_| ());
+        let verdict = self
+            .inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .map(|_| ());
         *self.verdict.lock().unwrap_or_else(|e| e.into_inner()) = Some(verdict);
-        *self.leaf.lock().unwrap_or_else(|e| e.into_inner()) = Some(end_entity.clone().into_owned());
+        *self.leaf.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(end_entity.clone().into_owned());
         Ok(ServerCertVerified::assertion())
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         self.inner.verify_tls12_signature(message, cert, dss)
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         self.inner.verify_tls13_signature(message, cert, dss)
     }
 
@@ -97,37 +114,80 @@ impl ServerCertVerifier for Recording {
 
 /// Shakes hands with `host` at `addr` and reports what the certificate says.
 /// `Err` means no handshake happened (refused, timeout, not TLS).
-pub async fn inspect(host: &str, addr: SocketAddr, extra_roots: &[CertificateDer<'static>], timeout: Duration) -> Result<TlsFacts, String> {
+pub async fn inspect(
+    host: &str,
+    addr: SocketAddr,
+    extra_roots: &[CertificateDer<'static>],
+    timeout: Duration,
+) -> Result<TlsFacts, String> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let platform = rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots.iter().cloned(), provider.clone())
-        .map_err(|e| format!("cannot load the trusted roots: {e}"))?;
-    let recording = Arc::new(Recording { inner: Arc::new(platform), verdict: Mutex::new(None), leaf: Mutex::new(None) });
+    let platform = rustls_platform_verifier::Verifier::new_with_extra_roots(
+        extra_roots.iter().cloned(),
+        provider.clone(),
+    )
+    .map_err(|e| format!("cannot load the trusted roots: {e}"))?;
+    let recording = Arc::new(Recording {
+        inner: Arc::new(platform),
+        verdict: Mutex::new(None),
+        leaf: Mutex::new(None),
+    });
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .dangerous()
         .with_custom_certificate_verifier(recording.clone())
         .with_no_client_auth();
-    let name = ServerName::try_from(host.to_string()).map_err(|e| format!("`{host}` is not a valid TLS server name: {e}"))?;
+    let name = ServerName::try_from(host.to_string())
+        .map_err(|e| format!("`{host}` is not a valid TLS server name: {e}"))?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let handshake = async {
-        let tcp = tokio::net::TcpStream::connect(addr).await.map_err(|e| format!("cannot connect to {addr}: {e}"))?;
-        let tls = connector.connect(name, tcp).await.map_err(|e| format!("TLS handshake with {addr} failed: {e}"))?;
-        let protocol = tls.get_ref().1.protocol_version().map_or_else(|| "unknown".to_string(), |v| format!("{v:?}"));
+        let tcp = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+        let tls = connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("TLS handshake with {addr} failed: {e}"))?;
+        let protocol = tls
+            .get_ref()
+            .1
+            .protocol_version()
+            .map_or_else(|| "unknown".to_string(), |v| format!("{v:?}"));
         Ok::<_, String>(protocol)
     };
     let protocol = tokio::time::timeout(timeout, handshake)
         .await
-        .map_err(|_| format!("no TLS handshake with {addr} within {}ms", timeout.as_millis()))??;
-    let leaf = recording.leaf.lock().unwrap_or_else(|e| e.into_inner()).take().ok_or("the server sent no certificate")?;
-    let verdict = recording.verdict.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or(Ok(()));
+        .map_err(|_| {
+            format!(
+                "no TLS handshake with {addr} within {}ms",
+                timeout.as_millis()
+            )
+        })??;
+    let leaf = recording
+        .leaf
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .ok_or("the server sent no certificate")?;
+    let verdict = recording
+        .verdict
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .unwrap_or(Ok(()));
     describe(&leaf, verdict, protocol)
 }
 
-fn describe(leaf: &CertificateDer<'_>, verdict: Result<(), rustls::Error>, protocol: String) -> Result<TlsFacts, String> {
-    let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref()).map_err(|e| format!("the certificate cannot be parsed: {e}"))?;
+fn describe(
+    leaf: &CertificateDer<'_>,
+    verdict: Result<(), rustls::Error>,
+    protocol: String,
+) -> Result<TlsFacts, String> {
+    let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref())
+        .map_err(|e| format!("the certificate cannot be parsed: {e}"))?;
     let validity = cert.validity();
-    let ts = |t: i64| jiff::Timestamp::from_second(t).map_or_else(|_| t.to_string(), |t| t.to_string());
+    let ts =
+        |t: i64| jiff::Timestamp::from_second(t).map_or_else(|_| t.to_string(), |t| t.to_string());
     let not_after = validity.not_after.timestamp();
     let now = jiff::Timestamp::now().as_second();
     let subject = cert.subject().to_string();

@@ -68,7 +68,13 @@ pub struct Delivery {
 
 impl Delivery {
     /// A correctly signed delivery of `body`.
-    pub fn signed(secret: &[u8], event_id: &str, event_type: &str, timestamp: i64, body: Vec<u8>) -> Self {
+    pub fn signed(
+        secret: &[u8],
+        event_id: &str,
+        event_type: &str,
+        timestamp: i64,
+        body: Vec<u8>,
+    ) -> Self {
         Delivery {
             event_id: event_id.to_string(),
             event_type: event_type.to_string(),
@@ -102,7 +108,12 @@ impl Delivery {
 
 /// The event envelope `{id, type, created_at, data}` as compact JSON with sorted
 /// keys (serde_json's map is ordered by key).
-pub fn event_body(event_id: &str, event_type: &str, created_at: &str, data: serde_json::Value) -> Vec<u8> {
+pub fn event_body(
+    event_id: &str,
+    event_type: &str,
+    created_at: &str,
+    data: serde_json::Value,
+) -> Vec<u8> {
     let v = serde_json::json!({ "id": event_id, "type": event_type, "created_at": created_at, "data": data });
     serde_json::to_vec(&v).expect("a JSON value always serializes")
 }
@@ -146,7 +157,10 @@ mod tests {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
         // Cross-checked with Python: hmac.new(b"whsec_test", b"{}", "sha256").hexdigest()
-        assert_eq!(sign(b"whsec_test", b"{}"), "46bdc2a2e83964bd2695acc6a1f97162d8bafc135a071aa5cd5c99aae5481440");
+        assert_eq!(
+            sign(b"whsec_test", b"{}"),
+            "46bdc2a2e83964bd2695acc6a1f97162d8bafc135a071aa5cd5c99aae5481440"
+        );
     }
 
     #[test]
@@ -162,7 +176,12 @@ mod tests {
 
     #[test]
     fn valid_body_survives_parse_and_compact_reserialization() {
-        let body = event_body("evt_golive_x", "order.delivered", "2026-11-29T00:00:00Z", probe_data("order.delivered"));
+        let body = event_body(
+            "evt_golive_x",
+            "order.delivered",
+            "2026-11-29T00:00:00Z",
+            probe_data("order.delivered"),
+        );
         let reparsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(serde_json::to_vec(&reparsed).unwrap(), body);
         assert!(body.is_ascii());
@@ -180,9 +199,24 @@ mod tests {
 
     #[test]
     fn headers_carry_everything_octopus_sends() {
-        let d = Delivery::signed(b"s3cret", "evt_1", "order.delivered", 1_700_000_000, b"{}".to_vec());
+        let d = Delivery::signed(
+            b"s3cret",
+            "evt_1",
+            "order.delivered",
+            1_700_000_000,
+            b"{}".to_vec(),
+        );
         let names: Vec<&str> = d.headers().iter().map(|(n, _)| *n).collect();
-        for want in ["Content-Type", "User-Agent", "X-OCTOPUS-WEBHOOK-TOKEN", "X-Webhook-ID", "X-Event-ID", "X-Event-Type", "X-Timestamp", "X-Signature"] {
+        for want in [
+            "Content-Type",
+            "User-Agent",
+            "X-OCTOPUS-WEBHOOK-TOKEN",
+            "X-Webhook-ID",
+            "X-Event-ID",
+            "X-Event-Type",
+            "X-Timestamp",
+            "X-Signature",
+        ] {
             assert!(names.contains(&want), "{want}");
         }
     }

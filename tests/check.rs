@@ -51,7 +51,18 @@ fn demo_json_passes_every_check() {
     assert_eq!(report["environment"]["name"], "demo");
     assert_eq!(report["environment"]["tier"], "sandbox");
     assert_eq!(report["environment"]["simulator"], true);
-    assert_eq!(ids(&report), ["credentials", "wallet-usd", "wallet-eur"]);
+    assert_eq!(
+        ids(&report),
+        [
+            "credentials",
+            "wallet-usd",
+            "wallet-eur",
+            "webhook",
+            "egress",
+            "request-id",
+            "client-policy"
+        ]
+    );
     for c in checks(&report) {
         assert_eq!(c["status"], "pass", "{c:#}");
         assert_eq!(c["blocking"], false);
@@ -119,7 +130,7 @@ fn scenario_rate_limited_waits_and_is_ready() {
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     let report = out.json();
     assert_eq!(report["verdict"], "ready");
-    assert_eq!(report["summary"]["pass"], 3);
+    assert_eq!(report["summary"]["pass"], 7);
 }
 
 #[test]

@@ -224,7 +224,18 @@ fn every_verdict_validates() {
         let report = out.json();
         assert_valid(&schema, &report);
         assert_consistent(&report, want);
-        assert_eq!(ids(&report), ["credentials", "wallet-usd", "wallet-eur"]);
+        assert_eq!(
+            ids(&report),
+            [
+                "credentials",
+                "wallet-usd",
+                "wallet-eur",
+                "webhook",
+                "egress",
+                "request-id",
+                "client-policy"
+            ]
+        );
     }
 }
 

@@ -98,7 +98,10 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
 
     // The API's own verdict, from the run's shared login (no extra call if another
     // check already logged in).
-    if let Some(creds) = t.credentials().filter(|_| super::login_blocker(t).is_none()) {
+    if let Some(creds) = t
+        .credentials()
+        .filter(|_| super::login_blocker(t).is_none())
+    {
         match ctx.api.login(Some(&creds), &ctx.log, ctx.deadline).await {
             Err(e @ ApiError::Forbidden { .. }) if e.code().is_none_or(|c| c == "FORBIDDEN") => {
                 out.evidence("login", e.to_string());

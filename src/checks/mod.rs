@@ -5,6 +5,7 @@
 //! statuses, waivers or verdicts: the runner does, from the findings.
 
 pub mod attestation;
+pub mod client_retry;
 pub mod credentials;
 pub mod egress;
 pub mod request_id;
@@ -106,9 +107,15 @@ impl CheckContext {
     /// The finding for an API call that got no answer before the deadline.
     pub fn timeout_finding(&self, what: impl std::fmt::Display) -> Finding {
         if self.run_deadline_binds {
-            Finding::incomplete(&crate::codes::RUN_TIMEOUT, format!("{what}: cancelled when the run's --timeout expired"))
+            Finding::incomplete(
+                &crate::codes::RUN_TIMEOUT,
+                format!("{what}: cancelled when the run's --timeout expired"),
+            )
         } else {
-            Finding::incomplete(&crate::codes::CHECK_TIMEOUT, format!("{what}: no answer within the check's timeout"))
+            Finding::incomplete(
+                &crate::codes::CHECK_TIMEOUT,
+                format!("{what}: no answer within the check's timeout"),
+            )
         }
     }
 }
@@ -123,12 +130,18 @@ pub fn login_blocker(t: &Target) -> Option<String> {
     }
     let host = url.host_str().unwrap_or("").to_ascii_lowercase();
     if !t.env.simulator && host == t.tier().other().canonical_host() {
-        return Some(format!("a {} env points at the {} host", t.tier(), t.tier().other()));
+        return Some(format!(
+            "a {} env points at the {} host",
+            t.tier(),
+            t.tier().other()
+        ));
     }
     for (field, value) in [("api_key", &t.api_key), ("api_secret", &t.api_secret)] {
         match value {
             Err(e) => return Some(format!("{field}: {e}")),
-            Ok(s) if credentials::malformation(s).is_some() => return Some(format!("{field} is malformed")),
+            Ok(s) if credentials::malformation(s).is_some() => {
+                return Some(format!("{field} is malformed"));
+            }
             Ok(_) => {}
         }
     }
@@ -138,24 +151,49 @@ pub fn login_blocker(t: &Target) -> Option<String> {
 /// The run's shared session for a check that needs one. When login is not allowed
 /// or failed, the outcome to return instead: a skip when a credentials check in this
 /// run reports the cause, otherwise an incomplete finding under `code`.
-pub async fn session(ctx: &CheckContext, purpose: &str, code: &'static crate::codes::Code) -> Result<crate::octopus::Session, CheckOutcome> {
+pub async fn session(
+    ctx: &CheckContext,
+    purpose: &str,
+    code: &'static crate::codes::Code,
+) -> Result<crate::octopus::Session, CheckOutcome> {
     let t = &*ctx.target;
     let (reason, incomplete) = match login_blocker(t) {
         Some(blocker) => (format!("login not attempted: {blocker}"), false),
-        None => match ctx.api.login(t.credentials().as_ref(), &ctx.log, ctx.deadline).await {
+        None => match ctx
+            .api
+            .login(t.credentials().as_ref(), &ctx.log, ctx.deadline)
+            .await
+        {
             Ok(s) => return Ok(s),
             Err(e) => {
                 let f = credentials::login_finding(&e, ctx);
-                if f.code == crate::codes::CHECK_TIMEOUT.code || f.code == crate::codes::RUN_TIMEOUT.code {
-                    return Err(CheckOutcome { findings: vec![f], ..CheckOutcome::default() });
+                if f.code == crate::codes::CHECK_TIMEOUT.code
+                    || f.code == crate::codes::RUN_TIMEOUT.code
+                {
+                    return Err(CheckOutcome {
+                        findings: vec![f],
+                        ..CheckOutcome::default()
+                    });
                 }
-                (format!("login failed ({}): {}", f.code, f.message), f.incomplete)
+                (
+                    format!("login failed ({}): {}", f.code, f.message),
+                    f.incomplete,
+                )
             }
         },
     };
     Err(match &ctx.login_reported_by {
-        Some(id) if !incomplete => CheckOutcome { skipped: Some(format!("{reason}; see check `{id}`")), ..CheckOutcome::default() },
-        _ => CheckOutcome { findings: vec![Finding::incomplete(code, format!("cannot {purpose}: {reason}"))], ..CheckOutcome::default() },
+        Some(id) if !incomplete => CheckOutcome {
+            skipped: Some(format!("{reason}; see check `{id}`")),
+            ..CheckOutcome::default()
+        },
+        _ => CheckOutcome {
+            findings: vec![Finding::incomplete(
+                code,
+                format!("cannot {purpose}: {reason}"),
+            )],
+            ..CheckOutcome::default()
+        },
     })
 }
 
@@ -209,14 +247,6 @@ pub async fn run(spec: &CheckSpec, ctx: &CheckContext) -> CheckOutcome {
         CheckKind::RetryPolicy => retry_policy::run(ctx).await,
         CheckKind::Attestation(a) => attestation::run(a, ctx).await,
         CheckKind::Webhook(w) => webhook::run(w, ctx).await,
-        other => CheckOutcome {
-            // The manifest validator refuses kinds this build cannot run, so this is
-            // only reachable through the library API; say so rather than pass.
-            skipped: Some(format!(
-                "check kind `{}` is not available in this version of golive",
-                other.name()
-            )),
-            ..CheckOutcome::default()
-        },
+        CheckKind::ClientRetry(c) => client_retry::run(c, ctx).await,
     }
 }

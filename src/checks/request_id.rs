@@ -19,24 +19,38 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
     let sent = crate::ksuid::new();
     out.evidence("sent", &sent);
     let path = "/api/v1/currencies";
-    match ctx.api.get_with_request_id(path, &session, &sent, &ctx.log, ctx.deadline).await {
+    match ctx
+        .api
+        .get_with_request_id(path, &session, &sent, &ctx.log, ctx.deadline)
+        .await
+    {
         Ok(returned) => {
             out.evidence("returned", &returned);
             match returned {
-                Some(r) if r == sent => out.pass_summary = Some(format!("X-Request-Id {sent} came back unchanged")),
+                Some(r) if r == sent => {
+                    out.pass_summary = Some(format!("X-Request-Id {sent} came back unchanged"))
+                }
                 Some(r) => out.findings.push(Finding::new(
                     &codes::REQUEST_ID_NOT_ECHOED,
                     format!("sent X-Request-Id {sent} on GET {path}, got {r} back"),
                 )),
                 None => out.findings.push(Finding::new(
                     &codes::REQUEST_ID_NOT_ECHOED,
-                    format!("sent X-Request-Id {sent} on GET {path}; the answer had no X-Request-Id"),
+                    format!(
+                        "sent X-Request-Id {sent} on GET {path}; the answer had no X-Request-Id"
+                    ),
                 )),
             }
         }
         Err(ApiError::Timeout(what)) => out.findings.push(ctx.timeout_finding(what)),
-        Err(e @ ApiError::BudgetExhausted) => out.findings.push(Finding::incomplete(&codes::CALL_BUDGET_EXHAUSTED, e.to_string())),
-        Err(e) => out.findings.push(Finding::incomplete(&codes::API_UNREACHABLE, format!("GET {path}: {e}"))),
+        Err(e @ ApiError::BudgetExhausted) => out.findings.push(Finding::incomplete(
+            &codes::CALL_BUDGET_EXHAUSTED,
+            e.to_string(),
+        )),
+        Err(e) => out.findings.push(Finding::incomplete(
+            &codes::API_UNREACHABLE,
+            format!("GET {path}: {e}"),
+        )),
     }
     out
 }

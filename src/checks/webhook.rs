@@ -30,6 +30,10 @@ use crate::webhook::{self, Delivery};
 
 /// How much of an endpoint's answer golive reads (and shows, shortened).
 const MAX_ANSWER_BYTES: usize = 2048;
+/// Most addresses of one host whose TLS is inspected.
+const MAX_TLS_ADDRESSES: usize = 4;
+/// How long golive keeps reading an answer's body after its status arrived.
+const BODY_GRACE: Duration = Duration::from_millis(500);
 /// Event type no live event has, for the unknown-type probe.
 pub const UNKNOWN_EVENT_TYPE: &str = "golive.unknown_probe";
 
@@ -48,7 +52,9 @@ impl Default for WebhookTarget {
     fn default() -> Self {
         WebhookTarget {
             url: None,
-            secret: Err(SecretError::Missing("webhook_secret (not configured)".into())),
+            secret: Err(SecretError::Missing(
+                "webhook_secret (not configured)".into(),
+            )),
             extra_roots: Vec::new(),
         }
     }
@@ -65,18 +71,29 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
     let deadline = ctx.deadline;
 
     let Some(url) = &w.url else {
-        out.findings.push(Finding::new(&codes::WEBHOOK_URL_MISSING, format!("env `{}` has no webhook_url", t.name())));
+        out.findings.push(Finding::new(
+            &codes::WEBHOOK_URL_MISSING,
+            format!("env `{}` has no webhook_url", t.name()),
+        ));
         return out;
     };
     out.evidence("url", url.as_str());
-    let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_string();
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     let port = url.port_or_known_default().unwrap_or(443);
     let mut may_send = true;
     let mut why_not = Vec::new();
 
     if url.scheme() != "https" {
         let level = if sim { Level::Info } else { Level::Fail };
-        out.findings.push(Finding::new(&codes::WEBHOOK_NOT_HTTPS, format!("{url} is not https://")).with_level(level));
+        out.findings.push(
+            Finding::new(&codes::WEBHOOK_NOT_HTTPS, format!("{url} is not https://"))
+                .with_level(level),
+        );
         if !is_loopback_host(url) {
             may_send = false;
             why_not.push("the secret would cross the network in clear text");
@@ -85,7 +102,8 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
 
     // DNS: every address the name gives, classified; deliveries are pinned to them.
     let remaining = deadline.saturating_duration_since(Instant::now());
-    let resolved = tokio::time::timeout(remaining, tokio::net::lookup_host((host.as_str(), port))).await;
+    let resolved =
+        tokio::time::timeout(remaining, tokio::net::lookup_host((host.as_str(), port))).await;
     let addrs: Vec<SocketAddr> = match resolved {
         Ok(Ok(a)) => {
             let mut v: Vec<SocketAddr> = a.collect();
@@ -93,16 +111,25 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
             v
         }
         Ok(Err(e)) => {
-            out.findings.push(Finding::incomplete(&codes::WEBHOOK_DNS_FAILED, format!("{host} does not resolve: {e}")));
+            out.findings.push(Finding::incomplete(
+                &codes::WEBHOOK_DNS_FAILED,
+                format!("{host} does not resolve: {e}"),
+            ));
             return out;
         }
         Err(_) => {
-            out.findings.push(Finding::incomplete(&codes::WEBHOOK_DNS_FAILED, format!("no DNS answer for {host} in time")));
+            out.findings.push(Finding::incomplete(
+                &codes::WEBHOOK_DNS_FAILED,
+                format!("no DNS answer for {host} in time"),
+            ));
             return out;
         }
     };
     if addrs.is_empty() {
-        out.findings.push(Finding::incomplete(&codes::WEBHOOK_DNS_FAILED, format!("{host} resolves to no address")));
+        out.findings.push(Finding::incomplete(
+            &codes::WEBHOOK_DNS_FAILED,
+            format!("{host} resolves to no address"),
+        ));
         return out;
     }
     let mut listed = Vec::new();
@@ -116,8 +143,14 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
                 (false, Tier::Sandbox) => Level::Warn,
             };
             out.findings.push(
-                Finding::new(&codes::WEBHOOK_PRIVATE_ADDRESS, format!("{host} resolves to {} ({c}); Octopus cannot deliver there", a.ip()))
-                    .with_level(level),
+                Finding::new(
+                    &codes::WEBHOOK_PRIVATE_ADDRESS,
+                    format!(
+                        "{host} resolves to {} ({c}); Octopus cannot deliver there",
+                        a.ip()
+                    ),
+                )
+                .with_level(level),
             );
             if level == Level::Fail {
                 may_send = false;
@@ -127,47 +160,105 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
     }
     out.evidence("addresses", listed);
 
-    // TLS: trusted for the host, not expired, not expiring soon.
+    // TLS: trusted for the host, not expired, not expiring soon, on every address
+    // a delivery may reach (the first few, inspected concurrently).
     if url.scheme() == "https" {
         let remaining = deadline.saturating_duration_since(Instant::now());
-        match crate::tls::inspect(&host, addrs[0], &w.extra_roots, remaining).await {
-            Err(e) => {
-                out.findings.push(Finding::incomplete(&codes::WEBHOOK_UNREACHABLE, e));
-                return out;
-            }
-            Ok(facts) => {
-                if facts.expired() {
-                    may_send = false;
-                    why_not.push("its certificate has expired");
-                    out.findings.push(Finding::new(
-                        &codes::WEBHOOK_TLS_EXPIRED,
-                        format!("the certificate of {host} expired on {} ({} days ago)", facts.not_after, -facts.days_left),
-                    ));
-                }
-                if let Some(reason) = facts.untrusted.as_ref().filter(|r| !(facts.expired() && r.contains("xpired"))) {
-                    may_send = false;
-                    why_not.push("its certificate is not trusted");
-                    let what = if facts.self_signed { "a self-signed certificate" } else { "a certificate" };
-                    out.findings.push(Finding::new(
-                        &codes::WEBHOOK_TLS_UNTRUSTED,
-                        format!("{host} presents {what} that is not trusted for it ({reason}); issuer: {}", facts.issuer),
-                    ));
-                }
-                if !facts.expired() && facts.days_left < i64::from(spec.cert_min_days) {
-                    out.findings.push(Finding::new(
-                        &codes::WEBHOOK_TLS_EXPIRING,
-                        format!("the certificate of {host} expires on {} ({} days left, cert_min_days is {})", facts.not_after, facts.days_left, spec.cert_min_days),
-                    ));
-                }
-                out.evidence("tls", &facts);
+        let mut set = tokio::task::JoinSet::new();
+        for (i, addr) in addrs.iter().take(MAX_TLS_ADDRESSES).enumerate() {
+            let (host, addr, roots) = (host.clone(), *addr, w.extra_roots.clone());
+            set.spawn(async move {
+                (
+                    i,
+                    addr,
+                    crate::tls::inspect(&host, addr, &roots, remaining).await,
+                )
+            });
+        }
+        let mut results = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            if let Ok(r) = joined {
+                results.push(r);
             }
         }
+        results.sort_by_key(|(i, _, _)| *i);
+        let results: Vec<_> = results.into_iter().map(|(_, addr, r)| (addr, r)).collect();
+        let several = results.len() > 1;
+        let mut seen = std::collections::HashSet::new();
+        for (addr, result) in &results {
+            let at = if several {
+                format!(" at {}", addr.ip())
+            } else {
+                String::new()
+            };
+            let facts = match result {
+                Err(e) => {
+                    out.findings
+                        .push(Finding::incomplete(&codes::WEBHOOK_UNREACHABLE, e.clone()));
+                    return out;
+                }
+                Ok(f) => f,
+            };
+            let mut report = |code: &'static Code, message: String| {
+                if seen.insert(code.code) {
+                    out.findings.push(Finding::new(code, message));
+                }
+            };
+            if facts.expired() {
+                may_send = false;
+                why_not.push("its certificate has expired");
+                report(
+                    &codes::WEBHOOK_TLS_EXPIRED,
+                    format!(
+                        "the certificate of {host}{at} expired on {} ({} days ago)",
+                        facts.not_after, -facts.days_left
+                    ),
+                );
+            }
+            // rustls reports the first problem only; an expired chain's other problems show once it is renewed.
+            if let Some(reason) = facts
+                .untrusted
+                .as_ref()
+                .filter(|r| !(facts.expired() && r.contains("xpired")))
+            {
+                may_send = false;
+                why_not.push("its certificate is not trusted");
+                let what = if facts.self_signed {
+                    "a self-signed certificate"
+                } else {
+                    "a certificate"
+                };
+                report(
+                    &codes::WEBHOOK_TLS_UNTRUSTED,
+                    format!(
+                        "{host}{at} presents {what} that is not trusted for it ({reason}); issuer: {}",
+                        facts.issuer
+                    ),
+                );
+            }
+            if !facts.expired() && facts.days_left < i64::from(spec.cert_min_days) {
+                report(
+                    &codes::WEBHOOK_TLS_EXPIRING,
+                    format!(
+                        "the certificate of {host}{at} expires on {} ({} days left, cert_min_days is {})",
+                        facts.not_after, facts.days_left, spec.cert_min_days
+                    ),
+                );
+            }
+        }
+        if let Some((_, Ok(first))) = results.first() {
+            out.evidence("tls", first);
+        }
+        why_not.dedup();
     }
 
     let secret = match &w.secret {
         Ok(s) => s.clone(),
         Err(e) => {
-            out.findings.push(Finding::new(&codes::WEBHOOK_SECRET_MISSING, format!("webhook_secret: {e}")));
+            out.findings.push(Finding::new(
+                &codes::WEBHOOK_SECRET_MISSING,
+                format!("webhook_secret: {e}"),
+            ));
             return out;
         }
     };
@@ -179,7 +270,8 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
     let client = match delivery_client(&host, &addrs, &w.extra_roots) {
         Ok(c) => c,
         Err(e) => {
-            out.findings.push(Finding::incomplete(&codes::WEBHOOK_UNREACHABLE, e));
+            out.findings
+                .push(Finding::incomplete(&codes::WEBHOOK_UNREACHABLE, e));
             return out;
         }
     };
@@ -187,16 +279,23 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
     out
 }
 
-fn delivery_client(host: &str, addrs: &[SocketAddr], roots: &[CertificateDer<'static>]) -> Result<reqwest::Client, String> {
+fn delivery_client(
+    host: &str,
+    addrs: &[SocketAddr],
+    roots: &[CertificateDer<'static>],
+) -> Result<reqwest::Client, String> {
     let mut b = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .user_agent(webhook::USER_AGENT)
         .resolve_to_addrs(host, addrs);
     for r in roots {
-        b = b.add_root_certificate(reqwest::Certificate::from_der(r.as_ref()).map_err(|e| e.to_string())?);
+        b = b.add_root_certificate(
+            reqwest::Certificate::from_der(r.as_ref()).map_err(|e| e.to_string())?,
+        );
     }
-    b.build().map_err(|e| format!("cannot build the delivery client: {e}"))
+    b.build()
+        .map_err(|e| format!("cannot build the delivery client: {e}"))
 }
 
 /// One probe: what was sent and what a correct endpoint answers.
@@ -238,43 +337,61 @@ impl Answer {
     }
 }
 
-/// Sends one delivery and reads at most [`MAX_ANSWER_BYTES`] of the answer.
-pub async fn deliver(client: &reqwest::Client, url: &Url, d: &Delivery, deadline: Instant) -> Answer {
+/// Sends one delivery. The status is the acknowledgement (Octopus ignores the body),
+/// so the body is read only for the evidence: at most [`MAX_ANSWER_BYTES`], for at
+/// most [`BODY_GRACE`], and never past the deadline; a stalled or endless body
+/// cannot hold golive.
+pub async fn deliver(
+    client: &reqwest::Client,
+    url: &Url,
+    d: &Delivery,
+    deadline: Instant,
+) -> Answer {
     let started = Instant::now();
-    let remaining = deadline.saturating_duration_since(started);
-    let mut req = client.post(url.clone()).timeout(remaining).body(d.body.clone());
+    let mut req = client.post(url.clone()).body(d.body.clone());
     for (name, value) in d.headers() {
         req = req.header(name, value);
     }
-    let exchange = async {
-        let mut resp = req.send().await?;
-        let latency = started.elapsed();
-        let status = resp.status().as_u16();
-        let mut body = Vec::new();
-        // Read only a little: an endlessly streaming endpoint cannot hold golive.
-        while body.len() < MAX_ANSWER_BYTES {
-            match resp.chunk().await {
-                Ok(Some(c)) => body.extend_from_slice(&c),
-                _ => break,
-            }
-        }
-        body.truncate(MAX_ANSWER_BYTES);
-        Ok::<_, reqwest::Error>((status, latency, body))
+    let no_answer = |error: String, timed_out: bool| Answer {
+        status: None,
+        latency: started.elapsed(),
+        body: String::new(),
+        error: Some(error),
+        timed_out,
     };
-    match tokio::time::timeout(remaining, exchange).await {
-        Ok(Ok((status, latency, body))) => Answer { status: Some(status), latency, body: shorten(&body), error: None, timed_out: false },
-        Ok(Err(e)) => {
-            let timed_out = e.is_timeout();
-            let error = if timed_out { "no answer in time".to_string() } else { root_cause(&e) };
-            Answer { status: None, latency: started.elapsed(), body: String::new(), error: Some(error), timed_out }
+    let mut resp = match tokio::time::timeout_at(deadline, req.send()).await {
+        Err(_) => return no_answer("no answer in time".into(), true),
+        Ok(Err(e)) if e.is_timeout() => return no_answer("no answer in time".into(), true),
+        Ok(Err(e)) => return no_answer(root_cause(&e), false),
+        Ok(Ok(resp)) => resp,
+    };
+    let latency = started.elapsed();
+    let status = resp.status().as_u16();
+    let body_deadline = deadline.min(Instant::now() + BODY_GRACE);
+    let mut body = Vec::new();
+    while body.len() < MAX_ANSWER_BYTES {
+        match tokio::time::timeout_at(body_deadline, resp.chunk()).await {
+            Ok(Ok(Some(c))) => body.extend_from_slice(&c),
+            _ => break,
         }
-        Err(_) => Answer { status: None, latency: started.elapsed(), body: String::new(), error: Some("no answer in time".into()), timed_out: true },
+    }
+    body.truncate(MAX_ANSWER_BYTES);
+    Answer {
+        status: Some(status),
+        latency,
+        body: shorten(&body),
+        error: None,
+        timed_out: false,
     }
 }
 
 fn root_cause(e: &reqwest::Error) -> String {
     use std::error::Error as _;
-    let mut msg = String::from(if e.is_connect() { "could not connect" } else { "request failed" });
+    let mut msg = String::from(if e.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    });
     let mut source = e.source();
     let mut last = None;
     while let Some(s) = source {
@@ -289,19 +406,38 @@ fn root_cause(e: &reqwest::Error) -> String {
 }
 
 fn shorten(body: &[u8]) -> String {
-    let text: String = String::from_utf8_lossy(body).chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let text: String = String::from_utf8_lossy(body)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let text = text.trim();
-    if text.chars().count() > 200 { format!("{}...", text.chars().take(200).collect::<String>()) } else { text.to_string() }
+    if text.chars().count() > 200 {
+        format!("{}...", text.chars().take(200).collect::<String>())
+    } else {
+        text.to_string()
+    }
 }
 
-async fn deliveries(spec: &WebhookSpec, client: &reqwest::Client, url: &Url, secret: &Secret, deadline: Instant, out: &mut CheckOutcome) {
+async fn deliveries(
+    spec: &WebhookSpec,
+    client: &reqwest::Client,
+    url: &Url,
+    secret: &Secret,
+    deadline: Instant,
+    out: &mut CheckOutcome,
+) {
     let key = secret.expose().as_bytes();
     let now = jiff::Timestamp::now();
     let ts = now.as_second();
-    let created = now.round(jiff::Unit::Second).map_or_else(|_| now.to_string(), |t| t.to_string());
+    let created = now
+        .round(jiff::Unit::Second)
+        .map_or_else(|_| now.to_string(), |t| t.to_string());
     let event_type = spec.event_type.as_str();
-    let signed = |event_type: &str, body: Vec<u8>, id: &str, ts: i64| Delivery::signed(key, id, event_type, ts, body);
-    let fresh_body = |id: &str, ty: &str| webhook::event_body(id, ty, &created, webhook::probe_data(ty));
+    let signed = |event_type: &str, body: Vec<u8>, id: &str, ts: i64| {
+        Delivery::signed(key, id, event_type, ts, body)
+    };
+    let fresh_body =
+        |id: &str, ty: &str| webhook::event_body(id, ty, &created, webhook::probe_data(ty));
 
     // The valid delivery goes first: everything else is judged against it.
     let valid_id = webhook::new_event_id();
@@ -312,32 +448,54 @@ async fn deliveries(spec: &WebhookSpec, client: &reqwest::Client, url: &Url, sec
         if answer.timed_out {
             out.findings.push(Finding::new(&codes::NO_ACK, format!("a valid, correctly signed {event_type} delivery got no answer within the check's timeout")));
         } else if answer.status.is_none() {
-            out.findings.push(Finding::incomplete(&codes::WEBHOOK_UNREACHABLE, format!("the valid delivery failed: {}", answer.describe())));
+            out.findings.push(Finding::incomplete(
+                &codes::WEBHOOK_UNREACHABLE,
+                format!("the valid delivery failed: {}", answer.describe()),
+            ));
         } else {
             let hint = match answer.status {
-                Some(s) if (300..400).contains(&s) => " (redirects are not followed: a 3xx is not an acknowledgement)",
+                Some(s) if (300..400).contains(&s) => {
+                    " (redirects are not followed: a 3xx is not an acknowledgement)"
+                }
                 Some(401 | 403) => " (the endpoint refused a correct signature)",
                 _ => "",
             };
             out.findings.push(Finding::new(
                 &codes::VALID_DELIVERY_REJECTED,
-                format!("a valid, correctly signed {event_type} delivery was answered {}{hint}", answer.describe()),
+                format!(
+                    "a valid, correctly signed {event_type} delivery was answered {}{hint}",
+                    answer.describe()
+                ),
             ));
         }
         out.evidence("deliveries", records);
-        out.evidence("skipped_probes", "the valid delivery was not acknowledged, so the negative probes would prove nothing");
+        out.evidence(
+            "skipped_probes",
+            "the valid delivery was not acknowledged, so the negative probes would prove nothing",
+        );
         return;
     }
     if answer.latency > spec.ack_within {
         out.findings.push(Finding::new(
             &codes::SLOW_ACK,
-            format!("the valid delivery was acknowledged after {}ms; ack_within is {}", answer.latency.as_millis(), crate::duration::format(spec.ack_within)),
+            format!(
+                "the valid delivery was acknowledged after {}ms; ack_within is {}",
+                answer.latency.as_millis(),
+                crate::duration::format(spec.ack_within)
+            ),
         ));
     }
 
     // Every other probe, concurrently; each with its own fresh event id except the duplicate.
     let mut probes = Vec::new();
-    let mut make = |case, due_ack, wrong, d: Delivery| probes.push(Probe { case, delivery: d, due_ack, wrong });
+    let mut make = |case, due_ack, wrong, d: Delivery| {
+        probes.push(Probe {
+            case,
+            delivery: d,
+            due_ack,
+            wrong,
+        })
+    };
     {
         let id = webhook::new_event_id();
         let mut d = signed(event_type, fresh_body(&id, event_type), &id, ts);
@@ -348,26 +506,44 @@ async fn deliveries(spec: &WebhookSpec, client: &reqwest::Client, url: &Url, sec
         let id = webhook::new_event_id();
         let mut d = signed(event_type, fresh_body(&id, event_type), &id, ts);
         d.signature = None;
-        make("missing-signature", false, &codes::MISSING_SIGNATURE_ACCEPTED, d);
+        make(
+            "missing-signature",
+            false,
+            &codes::MISSING_SIGNATURE_ACCEPTED,
+            d,
+        );
     }
     {
         let id = webhook::new_event_id();
         let mut d = signed(event_type, fresh_body(&id, event_type), &id, ts);
         // Same signature, body changed after signing.
-        d.body = String::from_utf8_lossy(&d.body).replace("\"quantity\":0", "\"quantity\":9").into_bytes();
+        d.body = String::from_utf8_lossy(&d.body)
+            .replace("\"quantity\":0", "\"quantity\":9")
+            .into_bytes();
         make("tampered-body", false, &codes::TAMPERED_BODY_ACCEPTED, d);
     }
     {
         let id = webhook::new_event_id();
         let wrong_key = format!("whsec_golive_wrong_{}", crate::ksuid::new());
-        let mut d = Delivery::signed(wrong_key.as_bytes(), &id, event_type, ts, fresh_body(&id, event_type));
+        let mut d = Delivery::signed(
+            wrong_key.as_bytes(),
+            &id,
+            event_type,
+            ts,
+            fresh_body(&id, event_type),
+        );
         d.token = Some(secret.expose().to_string());
         make("wrong-secret", false, &codes::WRONG_SECRET_ACCEPTED, d);
     }
     {
         let id = webhook::new_event_id();
         let stale = ts - spec.replay_window.as_secs() as i64 - 60;
-        make("stale-timestamp", false, &codes::STALE_TIMESTAMP_ACCEPTED, signed(event_type, fresh_body(&id, event_type), &id, stale));
+        make(
+            "stale-timestamp",
+            false,
+            &codes::STALE_TIMESTAMP_ACCEPTED,
+            signed(event_type, fresh_body(&id, event_type), &id, stale),
+        );
     }
     {
         let mut d = valid.clone();
@@ -376,42 +552,96 @@ async fn deliveries(spec: &WebhookSpec, client: &reqwest::Client, url: &Url, sec
     }
     {
         let id = webhook::new_event_id();
-        make("raw-body", true, &codes::RAW_BODY_NOT_VERIFIED, signed(event_type, webhook::unusual_body(&id, event_type, &created), &id, ts));
+        make(
+            "raw-body",
+            true,
+            &codes::RAW_BODY_NOT_VERIFIED,
+            signed(
+                event_type,
+                webhook::unusual_body(&id, event_type, &created),
+                &id,
+                ts,
+            ),
+        );
     }
     {
         let id = webhook::new_event_id();
-        make("unknown-event", true, &codes::UNKNOWN_EVENT_REJECTED, signed(UNKNOWN_EVENT_TYPE, fresh_body(&id, UNKNOWN_EVENT_TYPE), &id, ts));
+        make(
+            "unknown-event",
+            true,
+            &codes::UNKNOWN_EVENT_REJECTED,
+            signed(
+                UNKNOWN_EVENT_TYPE,
+                fresh_body(&id, UNKNOWN_EVENT_TYPE),
+                &id,
+                ts,
+            ),
+        );
     }
     let answers = futures_join(client, url, &probes, deadline).await;
     let mut wrong_count = 0;
+    let mut unanswered = Vec::new();
     for (p, a) in probes.iter().zip(&answers) {
         records.push(record(p.case, &p.delivery, p.due_ack, a));
-        let wrong = if p.due_ack { a.status.is_some() && !a.acked() } else { a.acked() };
+        // A probe without an answer proves nothing either way, except that a forged
+        // delivery whose connection was refused or dropped was not accepted.
+        if a.status.is_none() && (p.due_ack || a.timed_out) {
+            unanswered.push(p.case);
+            continue;
+        }
+        let wrong = if p.due_ack { !a.acked() } else { a.acked() };
         if wrong {
             wrong_count += 1;
             let message = match p.case {
-                "bad-signature" => format!("a delivery with a wrong X-Signature was answered {}", a.describe()),
-                "missing-signature" => format!("a delivery without X-Signature was answered {}", a.describe()),
-                "tampered-body" => format!("a body changed after signing was answered {}", a.describe()),
-                "wrong-secret" => format!("a delivery signed with another secret was answered {}", a.describe()),
+                "bad-signature" => format!(
+                    "a delivery with a wrong X-Signature was answered {}",
+                    a.describe()
+                ),
+                "missing-signature" => format!(
+                    "a delivery without X-Signature was answered {}",
+                    a.describe()
+                ),
+                "tampered-body" => {
+                    format!("a body changed after signing was answered {}", a.describe())
+                }
+                "wrong-secret" => format!(
+                    "a delivery signed with another secret was answered {}",
+                    a.describe()
+                ),
                 "stale-timestamp" => format!(
                     "a correctly signed delivery with X-Timestamp {}s old (replay_window {}) was answered {}",
                     spec.replay_window.as_secs() + 60,
                     crate::duration::format(spec.replay_window),
                     a.describe()
                 ),
-                "duplicate" => format!("a repeat of an acknowledged X-Event-ID was answered {}; Octopus would retry it", a.describe()),
+                "duplicate" => format!(
+                    "a repeat of an acknowledged X-Event-ID was answered {}; Octopus would retry it",
+                    a.describe()
+                ),
                 "raw-body" => format!(
                     "a correctly signed body with extra whitespace, reordered keys and a \\u escape was answered {} while the compact one was accepted",
                     a.describe()
                 ),
-                _ => format!("a correctly signed {UNKNOWN_EVENT_TYPE} event was answered {}", a.describe()),
+                _ => format!(
+                    "a correctly signed {UNKNOWN_EVENT_TYPE} event was answered {}",
+                    a.describe()
+                ),
             };
             out.findings.push(Finding::new(p.wrong, message));
         }
     }
     out.evidence("deliveries", records);
-    if wrong_count == 0 {
+    if !unanswered.is_empty() {
+        out.findings.push(Finding::incomplete(
+            &codes::PROBES_UNANSWERED,
+            format!(
+                "{} of {} probes got no answer within the check's timeout ({}); how the endpoint handles them is unproven",
+                unanswered.len(),
+                probes.len(),
+                unanswered.join(", ")
+            ),
+        ));
+    } else if wrong_count == 0 {
         out.pass_summary = Some(format!(
             "valid delivery acknowledged in {}ms; forged, stale, duplicate, unusual and unknown deliveries all handled correctly",
             answer.latency.as_millis()
@@ -419,7 +649,12 @@ async fn deliveries(spec: &WebhookSpec, client: &reqwest::Client, url: &Url, sec
     }
 }
 
-async fn futures_join(client: &reqwest::Client, url: &Url, probes: &[Probe], deadline: Instant) -> Vec<Answer> {
+async fn futures_join(
+    client: &reqwest::Client,
+    url: &Url,
+    probes: &[Probe],
+    deadline: Instant,
+) -> Vec<Answer> {
     let mut set = tokio::task::JoinSet::new();
     for (i, p) in probes.iter().enumerate() {
         let client = client.clone();
@@ -433,7 +668,15 @@ async fn futures_join(client: &reqwest::Client, url: &Url, probes: &[Probe], dea
     }
     answers
         .into_iter()
-        .map(|a| a.unwrap_or(Answer { status: None, latency: Duration::ZERO, body: String::new(), error: Some("probe task failed".into()), timed_out: false }))
+        .map(|a| {
+            a.unwrap_or(Answer {
+                status: None,
+                latency: Duration::ZERO,
+                body: String::new(),
+                error: Some("probe task failed".into()),
+                timed_out: false,
+            })
+        })
         .collect()
 }
 

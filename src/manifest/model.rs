@@ -231,6 +231,7 @@ pub const IMPLEMENTED_KINDS: &[&str] = &[
     "request_id",
     "retry_policy",
     "attestation",
+    "client_retry",
 ];
 
 /// `kind = "wallet"` settings.

@@ -246,3 +246,39 @@ pub(crate) fn empty_ready() -> Report {
         checks: Vec::new(),
     }
 }
+
+/// [`all_statuses`] with the evidence dashboards read: the wallet check's
+/// `balance` and `currency`, and the webhook check's `tls.not_after`.
+pub(crate) fn with_evidence() -> Report {
+    let mut report = all_statuses();
+    for check in &mut report.checks {
+        match check.kind.as_str() {
+            "wallet" => {
+                check.evidence = json!({
+                    "wallets": [
+                        { "id": 7, "currency": "USD", "currency_id": 1, "amount": 900.0, "type": "prepaid" },
+                        { "id": 8, "currency": "HKD", "currency_id": 2, "amount": 12000.5, "type": "prepaid" }
+                    ],
+                    "currency": "USD",
+                    "balance": 900.0
+                });
+            }
+            "webhook" => {
+                check.evidence = json!({
+                    "url": "https://hooks.example.com/octopus",
+                    "tls": {
+                        "untrusted": null,
+                        "subject": "CN=hooks.example.com",
+                        "issuer": "CN=R11, O=Let's Encrypt, C=US",
+                        "not_before": "2026-10-03T00:00:00Z",
+                        "not_after": "2027-01-01T00:00:00Z",
+                        "days_left": 32,
+                        "protocol": "TLSv1_3"
+                    }
+                });
+            }
+            _ => {}
+        }
+    }
+    report
+}

@@ -83,6 +83,65 @@ pub fn render(report: &Report, out: &mut dyn Write, opts: &HumanOptions) -> io::
     write_verdict(report, out, paint)
 }
 
+/// Writes the human report of every report in `reports` (one per environment),
+/// a blank line between them; with more than one, a last line gives the
+/// overall (worst) verdict and each environment's:
+///
+/// ```text
+/// OVERALL: NOT READY — production not ready, sandbox ready (exit 1)
+/// ```
+pub fn render_all(reports: &[Report], out: &mut dyn Write, opts: &HumanOptions) -> io::Result<()> {
+    for (i, report) in reports.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        render(report, out, opts)?;
+    }
+    if reports.len() < 2 {
+        return Ok(());
+    }
+    let paint = Painter { color: opts.color };
+    let verdict = super::multi::worst(reports.iter().map(|r| r.verdict));
+    let per_env: Vec<String> = reports
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.environment.name,
+                r.verdict.as_str().replace('_', " ")
+            )
+        })
+        .collect();
+    let line = format!(
+        "OVERALL: {} — {}",
+        verdict_headline(verdict),
+        per_env.join(", ")
+    );
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} {}",
+        paint.verdict(verdict_color(verdict), &line),
+        paint.dim(&format!("(exit {})", verdict.exit_code()))
+    )
+}
+
+fn verdict_headline(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Ready => "READY",
+        Verdict::NotReady => "NOT READY",
+        Verdict::Inconclusive => "INCONCLUSIVE",
+    }
+}
+
+fn verdict_color(verdict: Verdict) -> Color {
+    match verdict {
+        Verdict::Ready => Color::Green,
+        Verdict::NotReady => Color::Red,
+        Verdict::Inconclusive => Color::Yellow,
+    }
+}
+
 /// `golive 0.1.0 · env production (production) · https://…`, then a blank line.
 fn write_header(report: &Report, out: &mut dyn Write, paint: Painter) -> io::Result<()> {
     let env = &report.environment;
@@ -324,7 +383,7 @@ fn badge(status: Status) -> &'static str {
 
 /// A duration in the units a person reads fastest: `12ms`, `1.24s`, `12.3s`,
 /// `2m05s`, right-aligned to the duration column.
-fn duration(ms: u64) -> String {
+pub(super) fn duration(ms: u64) -> String {
     let text = match ms {
         // Bounds sit where rounding would reach the next unit's width.
         0..=999 => format!("{ms}ms"),
@@ -343,7 +402,7 @@ fn width<'a>(items: impl Iterator<Item = &'a str>) -> usize {
     items.map(|s| s.chars().count()).max().unwrap_or(0)
 }
 
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+pub(super) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
 
@@ -587,5 +646,35 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn render_all_adds_an_overall_line_for_several() {
+        let opts = HumanOptions::default();
+        let mut one = Vec::new();
+        render_all(&[fixtures::empty_ready()], &mut one, &opts).unwrap();
+        assert_eq!(
+            one,
+            render_to_string(&fixtures::empty_ready(), false, 0).into_bytes()
+        );
+
+        let mut buf = Vec::new();
+        render_all(
+            &[fixtures::empty_ready(), fixtures::all_statuses()],
+            &mut buf,
+            &opts,
+        )
+        .unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(text.starts_with("golive 0.1.0 · env sim (sandbox, simulator)"));
+        assert!(text.contains(
+            "READY — no blocking check failed (exit 0)\n\ngolive 0.1.0 · env production"
+        ));
+        assert!(
+            text.ends_with(
+                "(exit 1)\n\nOVERALL: NOT READY — sim ready, production not ready (exit 1)\n"
+            ),
+            "{text}"
+        );
     }
 }

@@ -9,15 +9,37 @@
 //! optional finding fields are omitted rather than `null` (`docs` when there is
 //! no link, `incomplete` when false); `waiver` is `null` when no waiver applies;
 //! `evidence` is always an object. Consumers must tolerate keys added later.
+//!
+//! Several environments (`--env a,b`) and merged reports are written as one
+//! [`MultiReport`] object instead: the same pretty JSON, with `verdict`,
+//! `exit_code`, `summary` and a `reports` array of single-environment reports
+//! (see [`crate::report::multi`]). [`render_reports`] picks the shape: the
+//! single report for one environment, so one-env consumers see no change.
 
 use std::io::{self, Write};
 
 use super::model::Report;
+use super::multi::MultiReport;
 
 /// Writes `report` as pretty JSON plus a trailing newline.
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, report)?;
     out.write_all(b"\n")
+}
+
+/// Writes a multi-environment report as pretty JSON plus a trailing newline.
+pub fn render_multi(report: &MultiReport, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    out.write_all(b"\n")
+}
+
+/// Writes the JSON for one run: a single report when `reports` holds exactly
+/// one, otherwise a [`MultiReport`] of all of them.
+pub fn render_reports(reports: &[Report], out: &mut dyn Write) -> io::Result<()> {
+    match reports {
+        [one] => render(one, out),
+        _ => render_multi(&MultiReport::from_reports(reports.to_vec()), out),
+    }
 }
 
 #[cfg(test)]
@@ -155,5 +177,44 @@ mod tests {
         );
         assert_eq!(value["checks"][0]["severity"], "error");
         assert_eq!(value["checks"][0]["findings"][0]["level"], "info");
+    }
+
+    #[test]
+    fn render_reports_picks_the_shape() {
+        let mut buf = Vec::new();
+        render_reports(&[fixtures::empty_ready()], &mut buf).unwrap();
+        let one: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(one["environment"]["name"], "sim");
+        assert!(one.get("reports").is_none());
+
+        let mut buf = Vec::new();
+        render_reports(
+            &[fixtures::all_statuses(), fixtures::empty_ready()],
+            &mut buf,
+        )
+        .unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(text.starts_with("{\n  \"schema_version\": 1,") && text.ends_with("}\n"));
+        let many: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            keys(&many),
+            sorted(vec![
+                "schema_version",
+                "tool",
+                "verdict",
+                "exit_code",
+                "summary",
+                "reports"
+            ])
+        );
+        assert_eq!(many["verdict"], "not_ready");
+        assert_eq!(many["exit_code"], 1);
+        assert_eq!(many["summary"]["total"], 7);
+        assert_eq!(many["reports"][1]["environment"]["name"], "sim");
+        let back: MultiReport = serde_json::from_value(many).unwrap();
+        assert_eq!(
+            back.reports,
+            vec![fixtures::all_statuses(), fixtures::empty_ready()]
+        );
     }
 }

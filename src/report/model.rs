@@ -87,6 +87,26 @@ impl Verdict {
             Verdict::Inconclusive => "inconclusive",
         }
     }
+
+    /// The process exit code that goes with the verdict: 0, 1 or 3 (SPEC
+    /// section 1).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Ready => 0,
+            Verdict::NotReady => 1,
+            Verdict::Inconclusive => 3,
+        }
+    }
+
+    /// How bad the verdict is, for picking the worst of several:
+    /// `ready` < `inconclusive` < `not_ready`.
+    pub fn severity_rank(self) -> u8 {
+        match self {
+            Verdict::Ready => 0,
+            Verdict::Inconclusive => 1,
+            Verdict::NotReady => 2,
+        }
+    }
 }
 
 /// The result of one check.

@@ -24,6 +24,7 @@ use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
+use super::receiver::{self, Receiver};
 use super::state::{OrderRequest, RateClass, SimState, currencies_json};
 use crate::ksuid;
 
@@ -38,20 +39,28 @@ const DEFAULT_LIMIT: usize = 50;
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// What the router's handlers share: the account and the injected latency.
+/// What the router's handlers share: the account, the injected latency and the
+/// reference webhook receiver.
 #[derive(Clone)]
 pub(crate) struct App {
     state: Arc<Mutex<SimState>>,
     latency: Duration,
+    receiver: Receiver,
 }
 
 impl App {
-    /// Wraps a fresh account.
-    pub(crate) fn new(state: SimState, latency: Duration) -> Self {
+    /// Wraps a fresh account and its reference receiver.
+    pub(crate) fn new(state: SimState, latency: Duration, receiver: Receiver) -> Self {
         App {
             state: Arc::new(Mutex::new(state)),
             latency,
+            receiver,
         }
+    }
+
+    /// The reference webhook receiver.
+    pub(crate) fn receiver(&self) -> &Receiver {
+        &self.receiver
     }
 
     /// Locks the account. A poisoned lock is still used: the state stays consistent
@@ -130,8 +139,22 @@ impl Route {
     }
 }
 
-/// The simulator's router, with its frame layer and body limit.
+/// The simulator's router, with its frame layer and body limit, plus the reference
+/// webhook receiver (outside the frame: no injected latency, no `X-Request-Id`, its
+/// own log line).
 pub(crate) fn router(app: App) -> Router {
+    let receiver = Router::new()
+        .route(
+            receiver::PATH,
+            post(webhook_receiver).fallback(receiver_wrong_method),
+        )
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(app.clone());
+    api_router(app).merge(receiver)
+}
+
+/// The simulated Octopus API.
+fn api_router(app: App) -> Router {
     Router::new()
         .route("/auth/login", post(login))
         .route("/auth/refresh", post(refresh))
@@ -465,10 +488,8 @@ async fn create_order(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-/// Completes an asynchronous order after [`ASYNC_DELIVERY_DELAY`].
-///
-/// WEBHOOK HOOK: `SimState::deliver` records the `order.delivered` event in the
-/// outbox; signed deliveries to a registered URL are the next step from here.
+/// Completes an asynchronous order after [`ASYNC_DELIVERY_DELAY`]. `SimState::deliver`
+/// records the `order.delivered` event, which the delivery task then sends.
 fn schedule_delivery(app: App, order_id: i64) {
     tokio::spawn(async move {
         tokio::time::sleep(ASYNC_DELIVERY_DELAY).await;
@@ -563,4 +584,35 @@ async fn unmatched(State(app): State<App>, method: Method) -> ApiError {
     };
     app.lock().count(&format!("{method} (unmatched)"));
     ApiError::not_found("Route not found")
+}
+
+/// `POST /_receiver/octopus`: the reference webhook receiver. Counted, but not
+/// subject to the allowlist, the rate limits or the bearer token.
+async fn webhook_receiver(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    app.lock().count(receiver::ROUTE_KEY);
+    app.receiver().handle(&headers, body).await
+}
+
+/// Any other method on the receiver's path: 405 with `Allow: POST`.
+async fn receiver_wrong_method(State(app): State<App>, method: Method) -> Response {
+    let method = match method {
+        Method::GET
+        | Method::PUT
+        | Method::PATCH
+        | Method::DELETE
+        | Method::HEAD
+        | Method::OPTIONS => method.as_str().to_string(),
+        _ => "OTHER".to_string(),
+    };
+    app.lock().count(&format!("{method} (unmatched)"));
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [(header::ALLOW, "POST")],
+        Json(json!({"received": false, "error": "method not allowed"})),
+    )
+        .into_response()
 }

@@ -7,25 +7,37 @@
 //! IP and allowlist. Everything the API does is documented in
 //! `/work/shared/octopus-api.md`; [`Scenario`]s make it misbehave on purpose.
 //!
+//! It also serves a reference webhook receiver at `/_receiver/octopus` that does
+//! everything right (unless a `receiver-*` scenario breaks it), and delivers the
+//! events its account records, signed, to a registered URL ([`SimConfig::webhook_url`],
+//! by default that receiver), with retries.
+//!
 //! Layout: `state.rs` holds the account and its rules, `api.rs` the HTTP routes,
-//! `error.rs` the error envelope.
+//! `error.rs` the error envelope, `receiver.rs` the reference webhook receiver,
+//! `outbound.rs` the webhook deliveries.
 
 mod api;
 mod error;
+mod outbound;
+mod receiver;
 pub mod scenario;
 mod state;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod webhook_tests;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, watch};
 
 use crate::secret::Secret;
 use crate::tier::Tier;
 
+pub use outbound::DeliveryAttempt;
+pub use receiver::ReceivedEvent;
 pub use scenario::Scenario;
 pub use state::SimEvent;
 
@@ -43,8 +55,15 @@ pub struct SimConfig {
     pub tier: Tier,
     /// What the simulator does wrong on purpose.
     pub scenario: Scenario,
-    /// Delay injected before every response (benchmarks); zero by default.
+    /// Delay injected before every API response (benchmarks); zero by default. The
+    /// reference webhook receiver is not delayed.
     pub latency: Duration,
+    /// Where webhook deliveries go (`http` or `https`); `None`, the default, means
+    /// the simulator's own reference receiver ([`SimHandle::receiver_url`]).
+    pub webhook_url: Option<String>,
+    /// The wait after a failed delivery attempt, doubled after each further failure
+    /// (1 s, 2 s, 4 s, 8 s by default; at most 5 attempts per event).
+    pub delivery_backoff: Duration,
 }
 
 impl Default for SimConfig {
@@ -54,6 +73,8 @@ impl Default for SimConfig {
             tier: Tier::Sandbox,
             scenario: Scenario::Healthy,
             latency: Duration::ZERO,
+            webhook_url: None,
+            delivery_backoff: Duration::from_secs(1),
         }
     }
 }
@@ -76,7 +97,9 @@ pub struct SimHandle {
     api_secret: Secret,
     client_ip: IpAddr,
     allowlist: Vec<ipnet::IpNet>,
-    shutdown: Option<oneshot::Sender<()>>,
+    webhook_secret: Secret,
+    deliveries: outbound::DeliveryLog,
+    shutdown: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for SimHandle {
@@ -128,12 +151,37 @@ impl SimHandle {
 
     /// The webhook-worthy events recorded so far (oldest first, at most the last
     /// 1000): `wallet.debited` for every order, `order.delivered` when an order
-    /// completes. Nothing is delivered yet; this is the hook for webhook deliveries.
+    /// completes. Each is delivered ([`SimHandle::deliveries`]).
     pub fn events(&self) -> Vec<SimEvent> {
         self.app.lock().events()
     }
 
-    /// Stops serving: no new connections; requests in flight finish.
+    /// The reference webhook receiver's URL, `{base_url}/_receiver/octopus`.
+    pub fn receiver_url(&self) -> String {
+        format!("{}{}", self.base_url(), receiver::PATH)
+    }
+
+    /// The webhook secret (fake, fixed): the reference receiver verifies with it and
+    /// the simulator signs its deliveries with it.
+    pub fn webhook_secret(&self) -> &Secret {
+        &self.webhook_secret
+    }
+
+    /// Every delivery the reference receiver answered, whatever the status, in
+    /// arrival order (at most the last 10,000). A delivery it never answered
+    /// ([`Scenario::ReceiverHangs`]) is not listed.
+    pub fn received(&self) -> Vec<ReceivedEvent> {
+        self.app.receiver().received()
+    }
+
+    /// Every webhook delivery attempt so far, in the order they finished (at most the
+    /// last 10,000).
+    pub fn deliveries(&self) -> Vec<DeliveryAttempt> {
+        self.deliveries.snapshot()
+    }
+
+    /// Stops serving: no new connections; requests in flight finish (a hanging
+    /// receiver request is released), pending webhook deliveries are abandoned.
     pub fn shutdown(self) {
         // Drop sends the signal.
     }
@@ -141,28 +189,70 @@ impl SimHandle {
 
 impl Drop for SimHandle {
     fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        self.shutdown.send_replace(true);
     }
 }
 
-/// Binds `config.listen`, spawns the simulator on the current tokio runtime and
-/// returns once it is listening.
+/// Checks [`SimConfig::webhook_url`]: an absolute `http` or `https` URL.
+fn check_webhook_url(url: &str) -> std::io::Result<()> {
+    let invalid = |why: &str| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("webhook URL: {why}"),
+        )
+    };
+    let parsed = url::Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(invalid("must be an http or https URL with a host"));
+    }
+    Ok(())
+}
+
+/// Binds `config.listen`, spawns the simulator (and its webhook delivery task) on the
+/// current tokio runtime and returns once it is listening. Fails when the address
+/// cannot be bound or [`SimConfig::webhook_url`] is not an `http(s)` URL.
 pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
+    if let Some(url) = &config.webhook_url {
+        check_webhook_url(url)?;
+    }
+    let client = outbound::client().map_err(std::io::Error::other)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let client_ip = DEFAULT_CLIENT_IP;
     let allowlist = state::allowlist_for(config.scenario);
-    let account = state::SimState::new(config.tier, config.scenario, client_ip, allowlist.clone());
-    let app = api::App::new(account, config.latency);
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let webhook_secret = Secret::new(receiver::WEBHOOK_SECRET);
+
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let mut account =
+        state::SimState::new(config.tier, config.scenario, client_ip, allowlist.clone());
+    account.set_outbox(events_tx);
+    let receiver =
+        receiver::Receiver::new(config.scenario, webhook_secret.clone(), shutdown_rx.clone());
+    let app = api::App::new(account, config.latency, receiver);
+    let deliveries = outbound::DeliveryLog::default();
+    outbound::spawn(
+        outbound::Outbound {
+            url: config
+                .webhook_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}{}", receiver::PATH)),
+            secret: webhook_secret.clone(),
+            backoff: config.delivery_backoff,
+            log: deliveries.clone(),
+            shutdown: shutdown_rx.clone(),
+        },
+        client,
+        events_rx,
+    );
+
     let router = api::router(app.clone());
-    let (tx, rx) = oneshot::channel::<()>();
+    let mut rx = shutdown_rx;
     tokio::spawn(async move {
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(async move {
-                // A send or a dropped sender both mean stop.
-                let _ = rx.await;
+                // A signal or a dropped sender both mean stop.
+                let _ = rx.wait_for(|stop| *stop).await;
             })
             .await;
         if let Err(e) = served {
@@ -188,6 +278,8 @@ pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
         api_secret: Secret::new(secret),
         client_ip,
         allowlist,
-        shutdown: Some(tx),
+        webhook_secret,
+        deliveries,
+        shutdown,
     })
 }

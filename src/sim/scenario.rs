@@ -16,6 +16,25 @@ pub enum Scenario {
     WrongTier,
     /// The first request of every rate-limit class answers 429 with `Retry-After: 1`.
     RateLimited,
+    /// The reference webhook receiver accepts any signature, or none.
+    ReceiverNoVerify,
+    /// The reference webhook receiver verifies the signature over a compact, sorted
+    /// re-serialization of the parsed body instead of the raw bytes.
+    ReceiverReserializes,
+    /// The reference webhook receiver answers 409 to a repeated `X-Event-ID`.
+    ReceiverRejectsDuplicates,
+    /// The reference webhook receiver is correct but acknowledges after 6 s.
+    ReceiverSlow,
+    /// The reference webhook receiver never answers.
+    ReceiverHangs,
+    /// The reference webhook receiver ignores `X-Timestamp`.
+    ReceiverNoReplayCheck,
+    /// The reference webhook receiver answers 400 to event types it does not know.
+    ReceiverRejectsUnknown,
+    /// The reference webhook receiver answers 500 to everything.
+    ReceiverDown,
+    /// The reference webhook receiver verifies with a different secret.
+    ReceiverWrongSecret,
 }
 
 impl Scenario {
@@ -46,6 +65,51 @@ impl Scenario {
             "rate-limited",
             "the first call of each rate-limit class gets 429 + Retry-After: 1",
         ),
+        (
+            Scenario::ReceiverNoVerify,
+            "receiver-no-verify",
+            "the reference webhook receiver accepts any signature, or none",
+        ),
+        (
+            Scenario::ReceiverReserializes,
+            "receiver-reserializes",
+            "the reference webhook receiver verifies a re-serialized body, not the raw bytes",
+        ),
+        (
+            Scenario::ReceiverRejectsDuplicates,
+            "receiver-rejects-duplicates",
+            "the reference webhook receiver answers 409 to a repeated X-Event-ID",
+        ),
+        (
+            Scenario::ReceiverSlow,
+            "receiver-slow",
+            "the reference webhook receiver is correct but acknowledges after 6 s",
+        ),
+        (
+            Scenario::ReceiverHangs,
+            "receiver-hangs",
+            "the reference webhook receiver never answers",
+        ),
+        (
+            Scenario::ReceiverNoReplayCheck,
+            "receiver-no-replay-check",
+            "the reference webhook receiver accepts any X-Timestamp, however old",
+        ),
+        (
+            Scenario::ReceiverRejectsUnknown,
+            "receiver-rejects-unknown",
+            "the reference webhook receiver answers 400 to unknown event types",
+        ),
+        (
+            Scenario::ReceiverDown,
+            "receiver-down",
+            "the reference webhook receiver answers 500 to everything",
+        ),
+        (
+            Scenario::ReceiverWrongSecret,
+            "receiver-wrong-secret",
+            "the reference webhook receiver verifies with a different secret",
+        ),
     ];
 
     /// Parses a scenario name.
@@ -63,6 +127,23 @@ impl Scenario {
             .find(|(s, _, _)| *s == self)
             .map(|(_, n, _)| *n)
             .unwrap_or("healthy")
+    }
+
+    /// Whether this scenario breaks the reference webhook receiver (the API itself
+    /// stays healthy).
+    pub fn is_receiver(self) -> bool {
+        matches!(
+            self,
+            Scenario::ReceiverNoVerify
+                | Scenario::ReceiverReserializes
+                | Scenario::ReceiverRejectsDuplicates
+                | Scenario::ReceiverSlow
+                | Scenario::ReceiverHangs
+                | Scenario::ReceiverNoReplayCheck
+                | Scenario::ReceiverRejectsUnknown
+                | Scenario::ReceiverDown
+                | Scenario::ReceiverWrongSecret
+        )
     }
 
     /// All names, comma separated, for error messages.

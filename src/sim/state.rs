@@ -16,6 +16,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use tokio::sync::mpsc;
 
 use super::error::ApiError;
 use super::{Scenario, SimStats};
@@ -482,8 +483,8 @@ impl Order {
 
 /// Something Octopus would announce by webhook (`order.delivered`, `wallet.debited`).
 ///
-/// WEBHOOK HOOK: the simulator records these in an outbox ([`super::SimHandle::events`])
-/// and delivers nothing yet; signed deliveries to a registered URL drain this outbox.
+/// The simulator records these ([`super::SimHandle::events`]) and hands each one to
+/// the delivery task (`outbound.rs`), which POSTs it, signed, to the registered URL.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimEvent {
     /// Event id, `evt_` + a KSUID; what `X-Event-ID` will carry.
@@ -562,6 +563,8 @@ pub(crate) struct SimState {
     next_order_id: i64,
     next_transaction_id: i64,
     events: VecDeque<SimEvent>,
+    /// Where every new event is also sent for delivery, once wired.
+    outbox: Option<mpsc::UnboundedSender<SimEvent>>,
     pub(crate) stats: SimStats,
 }
 
@@ -620,8 +623,15 @@ impl SimState {
             by_reference: HashMap::new(),
             next_order_id: 1001,
             events: VecDeque::new(),
+            outbox: None,
             stats: SimStats::default(),
         }
+    }
+
+    /// Wires the delivery task: every event recorded from now on is also sent to `tx`
+    /// (an unbounded channel, so recording never waits).
+    pub(crate) fn set_outbox(&mut self, tx: mpsc::UnboundedSender<SimEvent>) {
+        self.outbox = Some(tx);
     }
 
     /// Counts a request under its route key.
@@ -656,12 +666,17 @@ impl SimState {
         if self.events.len() >= EVENT_BACKLOG {
             self.events.pop_front();
         }
-        self.events.push_back(SimEvent {
+        let event = SimEvent {
             id: format!("evt_{}", crate::ksuid::new()),
             event_type,
             created_at: now_ts(),
             data,
-        });
+        };
+        if let Some(tx) = &self.outbox {
+            // A closed channel means the simulator is stopping: nothing to deliver.
+            let _ = tx.send(event.clone());
+        }
+        self.events.push_back(event);
     }
 
     // --- authentication -----------------------------------------------------------

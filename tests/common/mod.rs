@@ -231,19 +231,47 @@ pub fn normalized(report: &Value) -> Value {
                     "request_id",
                     "access_expires_at",
                     "api_calls",
+                    // Values of the webhook and request-id probes that differ per run.
+                    "latency_ms",
+                    "event_id",
+                    "sent",
+                    "returned",
                 ] {
                     map.remove(key);
                 }
                 map.values_mut().for_each(walk);
             }
             Value::Array(items) => items.iter_mut().for_each(walk),
-            Value::String(s) => *s = strip_loopback_ports(s),
+            Value::String(s) => *s = mask_run_values(&strip_loopback_ports(s)),
             _ => {}
         }
     }
     let mut v = report.clone();
     walk(&mut v);
     v
+}
+
+/// Masks values that differ between two runs of the same checks: durations such as
+/// `6ms` become `Nms`, and 27-character KSUIDs (request ids) become `KSUID`.
+pub fn mask_run_values(s: &str) -> String {
+    s.split(' ')
+        .map(|word| {
+            let core = word.trim_end_matches([';', ',', '.', ':', ')']);
+            let tail = &word[core.len()..];
+            let digits = core.trim_end_matches("ms");
+            if core.ends_with("ms")
+                && !digits.is_empty()
+                && digits.chars().all(|c| c.is_ascii_digit())
+            {
+                format!("Nms{tail}")
+            } else if core.len() == 27 && core.chars().all(|c| c.is_ascii_alphanumeric()) {
+                format!("KSUID{tail}")
+            } else {
+                word.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `http://127.0.0.1:41234/x` -> `http://127.0.0.1:PORT/x`, wherever it occurs.

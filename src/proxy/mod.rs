@@ -1,0 +1,845 @@
+//! `golive proxy`: a fault-injecting reverse proxy that sits between an
+//! integration's own client and the Octopus sandbox (or golive's simulator), so
+//! golive can watch the client handle rate limits and failures.
+//!
+//! It answers some requests itself, as a [`Plan`] says (a 429 with `Retry-After`, a
+//! 503, a 400), passes the others through, adds unknown fields and never-seen enum
+//! values to success bodies, and records a [`Timeline`]: for every request its
+//! arrival and response times (milliseconds from the start of the phase), method,
+//! path, the status returned, whether the answer was injected or passed through,
+//! the order's `client_reference` and the client's `X-Request-Id`. The
+//! `client_retry` check ([`crate::checks::client_retry`]) runs the integration's
+//! smoke command against it and judges the timeline.
+//!
+//! Fault counters run per request class ([`RequestClass`]: login, refresh, logout,
+//! wallets, other GETs, order create, charges, other), never per `client_reference`.
+//!
+//! # Plans
+//!
+//! Built-in plans are named ([`BUILTIN_PLANS`]): `default` (the go-live checklist,
+//! see [`Plan::default_plan`]) and `passthrough` (records only). Any other plan is a
+//! TOML file:
+//!
+//! ```toml
+//! name = "my-plan"              # optional; defaults to the file name
+//!
+//! [[phase]]
+//! name = "faults"               # unique; each phase is a separate run of the command
+//! unknown_fields = true         # passed-through success bodies gain "golive_unknown_field"
+//! replace_enums = true          # one wallets and one order response get a never-seen enum value
+//! must_succeed = true           # the command must exit 0 (default: true unless stop_after is set)
+//!
+//! [[phase.fault]]
+//! class = "order_create"        # login | refresh | logout | wallets | get | order_create | charges | other
+//! nth = 1                       # the n-th request of the class in this phase (1-based), or "all"
+//! status = 429                  # 400-599, answered with the Octopus error envelope
+//! retry_after = 2               # optional Retry-After seconds
+//!
+//! [[phase]]
+//! name = "outage"
+//! stop_after = 10               # more order POSTs than this stop the command
+//! [[phase.fault]]
+//! class = "order_create"
+//! nth = "all"
+//! status = 503
+//! ```
+//!
+//! # Safety
+//!
+//! The proxy refuses the production API as its upstream, and plain `http://` to a
+//! host that is not loopback ([`check_upstream`]): it only ever fronts the sandbox or
+//! the simulator. Injected answers never reach the upstream, so an order answered
+//! 429 by the proxy was never placed.
+
+mod plan;
+mod rewrite;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use reqwest::Url;
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::ksuid;
+use crate::octopus::is_loopback_host;
+use crate::sim::{self, SimConfig};
+use crate::tier::Tier;
+
+pub use plan::{
+    BUILTIN_PLANS, DEFAULT_STOP_AFTER, Fault, Nth, PhasePlan, Plan, RequestClass, load_plan,
+    parse_plan,
+};
+pub use rewrite::{UNKNOWN_FIELD, UNKNOWN_ORDER_STATUS, UNKNOWN_WALLET_TYPE};
+
+/// Largest request body the proxy accepts (larger ones are answered 413).
+const MAX_REQUEST_BODY: usize = 1024 * 1024;
+/// Largest upstream response body the proxy relays.
+const MAX_RESPONSE_BODY: usize = 8 * 1024 * 1024;
+/// Connect timeout towards the upstream.
+const UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Whole-request timeout towards the upstream (eSIM orders may block for 60 s).
+const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(90);
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// One request the proxy saw, and what it answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exchange {
+    /// Arrival order in the phase, from 1.
+    pub seq: usize,
+    /// The request class fault counters run by.
+    pub class: RequestClass,
+    /// HTTP method.
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    /// Arrival, in milliseconds since the phase began.
+    pub arrived_ms: u64,
+    /// When the answer was complete, in milliseconds since the phase began; `None`
+    /// while the request is in flight.
+    pub responded_ms: Option<u64>,
+    /// The status returned to the client; `None` while in flight.
+    pub status: Option<u16>,
+    /// The proxy answered itself (a planned fault); false when passed through.
+    pub injected: bool,
+    /// The `Retry-After` seconds the client was given, injected or passed through.
+    pub retry_after: Option<u64>,
+    /// The order body's `client_reference` (order creation only).
+    pub client_reference: Option<String>,
+    /// The `X-Request-Id` the client sent.
+    pub request_id: Option<String>,
+    /// What else happened: body rewrites, an unreachable upstream.
+    pub note: Option<String>,
+}
+
+impl Exchange {
+    /// Whether the answer was not a success (or never came).
+    pub fn failed(&self) -> bool {
+        self.status.is_none_or(|s| s >= 400)
+    }
+
+    /// One human line: offset, method, path, status, injected or not, reference,
+    /// request id, e.g.
+    /// `#3 +2.513s POST /api/v1/orders -> 503 injected ref=smoke-1 id=2Nd...`.
+    pub fn line(&self) -> String {
+        let status = self
+            .status
+            .map_or_else(|| "(no answer)".to_string(), |s| s.to_string());
+        let how = if self.injected { "injected" } else { "passed" };
+        let retry_after = self
+            .retry_after
+            .map(|s| format!(" Retry-After: {s}"))
+            .unwrap_or_default();
+        let mut path = self.path.clone();
+        if path.chars().count() > 120 {
+            path = path.chars().take(117).collect::<String>() + "...";
+        }
+        let note = self
+            .note
+            .as_ref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        format!(
+            "#{} +{}.{:03}s {} {} -> {status} {how}{retry_after} ref={} id={}{note}",
+            self.seq,
+            self.arrived_ms / 1000,
+            self.arrived_ms % 1000,
+            self.method,
+            path,
+            self.client_reference.as_deref().unwrap_or("-"),
+            self.request_id.as_deref().unwrap_or("-"),
+        )
+    }
+}
+
+/// What the proxy saw during one phase, in arrival order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Timeline {
+    /// The phase name.
+    pub phase: String,
+    /// Every request, in arrival order.
+    pub entries: Vec<Exchange>,
+}
+
+impl Timeline {
+    /// One line per request ([`Exchange::line`]).
+    pub fn lines(&self) -> Vec<String> {
+        self.entries.iter().map(Exchange::line).collect()
+    }
+}
+
+/// How to run a proxy.
+#[derive(Debug, Clone)]
+pub struct ProxyConfig {
+    /// Where to listen, e.g. `127.0.0.1:0` for any free port.
+    pub listen: SocketAddr,
+    /// The API it fronts: the sandbox or a simulator (see [`check_upstream`]).
+    pub upstream: Url,
+    /// The phase it starts in.
+    pub phase: PhasePlan,
+    /// Extra trusted roots for an https upstream (an env's `ca_file`).
+    pub extra_roots: Vec<reqwest::Certificate>,
+    /// Log one line per request to stderr (the standalone `golive proxy`).
+    pub log_requests: bool,
+}
+
+/// Why an upstream is refused: the proxy fronts only the sandbox or the simulator,
+/// and never relays credentials over plain HTTP to a host that is not loopback.
+pub fn check_upstream(url: &Url) -> Result<(), String> {
+    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    if host == Tier::Production.canonical_host() {
+        return Err(format!(
+            "{url} is the production Octopus API; golive injects faults only in front of the sandbox ({}) or its simulator",
+            Tier::Sandbox.canonical_url()
+        ));
+    }
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback_host(url) => Ok(()),
+        "http" => Err(format!(
+            "{url} is plain http:// to a host that is not loopback; the client's credentials would cross the network in clear text"
+        )),
+        other => Err(format!(
+            "{url}: unsupported scheme `{other}` (use https://)"
+        )),
+    }
+}
+
+/// Where `golive proxy` forwards to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upstream {
+    /// An API base URL (the sandbox, or a simulator run elsewhere).
+    Url(Url),
+    /// A simulator golive starts for the purpose (sandbox tier, healthy).
+    Sim,
+}
+
+impl std::str::FromStr for Upstream {
+    type Err = String;
+
+    /// `sim`, or an absolute `http(s)` URL.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "sim" {
+            return Ok(Upstream::Sim);
+        }
+        let url = Url::parse(s).map_err(|e| {
+            format!("`{s}` is neither `sim` nor an absolute URL ({e}), e.g. https://sandbox-api.octopuscards.io")
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(format!(
+                "`{s}` must be an http(s) URL with a host, or `sim`"
+            ));
+        }
+        Ok(Upstream::Url(url))
+    }
+}
+
+/// A running proxy. Dropping it stops the server, as does [`ProxyHandle::shutdown`].
+pub struct ProxyHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for ProxyHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyHandle")
+            .field("addr", &self.addr)
+            .field("upstream", &self.shared.upstream.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProxyHandle {
+    /// The proxy's base URL, `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Starts a new phase: the clock, the fault counters, the timeline and the stop
+    /// flag start over. Answers still in flight from the old phase are not recorded.
+    pub fn begin_phase(&self, phase: PhasePlan) {
+        let mut st = self.shared.lock();
+        *st = PhaseState::new(phase, st.generation + 1);
+    }
+
+    /// A snapshot of the current phase's timeline.
+    pub fn timeline(&self) -> Timeline {
+        let st = self.shared.lock();
+        Timeline {
+            phase: st.plan.name.clone(),
+            entries: st.entries.clone(),
+        }
+    }
+
+    /// Whether the current phase's `stop_after` was exceeded: the command should be
+    /// stopped now.
+    pub fn stop_requested(&self) -> bool {
+        self.shared.lock().stop
+    }
+
+    /// Stops serving.
+    pub fn shutdown(self) {
+        // Drop sends the signal.
+    }
+}
+
+impl Drop for ProxyHandle {
+    fn drop(&mut self) {
+        self.shutdown.send_replace(true);
+    }
+}
+
+struct Shared {
+    upstream: Url,
+    http: reqwest::Client,
+    log_requests: bool,
+    state: Mutex<PhaseState>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, PhaseState> {
+        // No code panics while holding the lock; a poisoned one is still consistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+struct PhaseState {
+    generation: u64,
+    plan: PhasePlan,
+    started: Instant,
+    counts: HashMap<RequestClass, u32>,
+    entries: Vec<Exchange>,
+    wallet_type_done: bool,
+    order_status_done: bool,
+    stop: bool,
+}
+
+impl PhaseState {
+    fn new(plan: PhasePlan, generation: u64) -> Self {
+        PhaseState {
+            generation,
+            plan,
+            started: Instant::now(),
+            counts: HashMap::new(),
+            entries: Vec::new(),
+            wallet_type_done: false,
+            order_status_done: false,
+            stop: false,
+        }
+    }
+
+    fn offset_ms(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.started).as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+/// Binds `config.listen`, spawns the proxy on the current tokio runtime and returns
+/// once it is listening. Fails when the address cannot be bound, the upstream is
+/// refused ([`check_upstream`]) or the HTTP client cannot be built.
+pub async fn serve(config: ProxyConfig) -> std::io::Result<ProxyHandle> {
+    check_upstream(&config.upstream)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(UPSTREAM_CONNECT_TIMEOUT)
+        .timeout(UPSTREAM_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none());
+    if is_loopback_host(&config.upstream) {
+        builder = builder.no_proxy();
+    }
+    for cert in config.extra_roots {
+        builder = builder.add_root_certificate(cert);
+    }
+    let http = builder.build().map_err(std::io::Error::other)?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let shared = Arc::new(Shared {
+        upstream: config.upstream,
+        http,
+        log_requests: config.log_requests,
+        state: Mutex::new(PhaseState::new(config.phase, 0)),
+    });
+    let router = axum::Router::new()
+        .fallback(handle)
+        .with_state(shared.clone());
+    let (shutdown, mut rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::warn!(target: "golive::proxy", error = %e, "proxy stopped with an error");
+        }
+    });
+    tracing::debug!(target: "golive::proxy", %addr, upstream = %shared.upstream, "proxy listening");
+    Ok(ProxyHandle {
+        addr,
+        shared,
+        shutdown,
+    })
+}
+
+/// What the handler decided and observed, recorded once the answer is ready.
+struct Outcome {
+    response: Response,
+    status: u16,
+    injected: bool,
+    retry_after: Option<u64>,
+    note: Option<String>,
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let arrived = Instant::now();
+    let (parts, body) = req.into_parts();
+    let method = parts.method.clone();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_string(), |p| p.as_str().to_string());
+    let class = RequestClass::of(method.as_str(), &path);
+    let request_id = parts
+        .headers
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string);
+    let (body, too_large) = match axum::body::to_bytes(body, MAX_REQUEST_BODY).await {
+        Ok(b) => (b, false),
+        Err(_) => (Bytes::new(), true),
+    };
+    let client_reference = (class == RequestClass::OrderCreate)
+        .then(|| client_reference_of(&body))
+        .flatten();
+
+    let (generation, index, fault, phase_name) = {
+        let mut st = shared.lock();
+        let n = {
+            let count = st.counts.entry(class).or_insert(0);
+            *count += 1;
+            *count
+        };
+        let fault = if too_large {
+            Some(Fault {
+                class,
+                nth: Nth::Only(n),
+                status: 413,
+                retry_after: None,
+            })
+        } else {
+            st.plan.fault_for(class, n).cloned()
+        };
+        if class == RequestClass::OrderCreate && st.plan.stop_after.is_some_and(|s| n > s) {
+            st.stop = true;
+        }
+        let seq = st.entries.len() + 1;
+        let arrived_ms = st.offset_ms(arrived);
+        st.entries.push(Exchange {
+            seq,
+            class,
+            method: method.to_string(),
+            path: path.clone(),
+            arrived_ms,
+            responded_ms: None,
+            status: None,
+            injected: false,
+            retry_after: None,
+            client_reference,
+            request_id: request_id.clone(),
+            note: None,
+        });
+        (st.generation, seq - 1, fault, st.plan.name.clone())
+    };
+
+    let outcome = match fault {
+        Some(f) => injected_answer(&f, request_id.as_deref(), too_large),
+        None => forward(&shared, generation, class, &parts, body).await,
+    };
+
+    let line = {
+        let mut st = shared.lock();
+        let now = st.offset_ms(Instant::now());
+        let current = st.generation == generation;
+        match st.entries.get_mut(index).filter(|_| current) {
+            Some(e) => {
+                e.responded_ms = Some(now);
+                e.status = Some(outcome.status);
+                e.injected = outcome.injected;
+                e.retry_after = outcome.retry_after;
+                e.note = outcome.note;
+                Some(e.line())
+            }
+            None => None,
+        }
+    };
+    if let Some(line) = line {
+        tracing::debug!(target: "golive::proxy", phase = %phase_name, "{line}");
+        if shared.log_requests {
+            eprintln!("{phase_name} {line}");
+        }
+    }
+    outcome.response
+}
+
+/// The `client_reference` of an order body, when it is a non-empty string.
+fn client_reference_of(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v.get("client_reference")
+        .and_then(serde_json::Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// The proxy's own answer: the documented error envelope, `X-Request-Id` (the
+/// client's when it is KSUID-compatible) and `Retry-After` when the fault has one.
+fn injected_answer(fault: &Fault, request_id: Option<&str>, too_large: bool) -> Outcome {
+    let (name, code, what) = match fault.status {
+        400 => ("BadRequestError", "BAD_REQUEST", "Bad request"),
+        401 => ("UnauthorizedError", "UNAUTHORIZED", "Invalid token"),
+        403 => ("ForbiddenError", "FORBIDDEN", "Forbidden"),
+        404 => ("NotFoundError", "NOT_FOUND", "Not found"),
+        413 => (
+            "PayloadTooLargeError",
+            "PAYLOAD_TOO_LARGE",
+            "Request body too large",
+        ),
+        429 => (
+            "TooManyRequestsError",
+            "TOO_MANY_REQUESTS",
+            "Rate limit exceeded.",
+        ),
+        500 => (
+            "InternalServerError",
+            "INTERNAL_SERVER_ERROR",
+            "Internal server error",
+        ),
+        502 => ("BadGatewayError", "BAD_GATEWAY", "Bad gateway"),
+        503 => (
+            "ServiceUnavailableError",
+            "SERVICE_UNAVAILABLE",
+            "Service unavailable",
+        ),
+        504 => ("GatewayTimeoutError", "GATEWAY_TIMEOUT", "Gateway timeout"),
+        s if s < 500 => ("BadRequestError", "BAD_REQUEST", "Request refused"),
+        _ => (
+            "InternalServerError",
+            "INTERNAL_SERVER_ERROR",
+            "Server error",
+        ),
+    };
+    let message = match fault.retry_after {
+        Some(s) if fault.status == 429 => format!("{what} Retry after {s} seconds."),
+        _ => what.to_string(),
+    };
+    let body = serde_json::json!({
+        "error": { "name": name, "code": code, "message": format!("{message} (injected by golive proxy)") }
+    });
+    let mut response = json_response(
+        StatusCode::from_u16(fault.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+        serde_json::to_vec(&body).unwrap_or_default(),
+    );
+    let id = request_id
+        .filter(|id| ksuid::is_compatible(id))
+        .map_or_else(ksuid::new, str::to_string);
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(X_REQUEST_ID, v);
+    }
+    if let Some(s) = fault.retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(s));
+    }
+    Outcome {
+        response,
+        status: fault.status,
+        injected: true,
+        retry_after: fault.retry_after,
+        note: too_large.then(|| format!("request body over {MAX_REQUEST_BODY} bytes")),
+    }
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Hop-by-hop headers (RFC 9110 section 7.6.1) and those the proxy recomputes.
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "host"
+            | "content-length"
+    )
+}
+
+/// Passes a request to the upstream and relays the answer, rewriting success bodies
+/// as the phase says. An unreachable upstream is answered 502 (not injected).
+async fn forward(
+    shared: &Shared,
+    generation: u64,
+    class: RequestClass,
+    parts: &axum::http::request::Parts,
+    body: Bytes,
+) -> Outcome {
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let target = format!("{}{}", shared.upstream.as_str().trim_end_matches('/'), path);
+    let mut headers = HeaderMap::new();
+    for (name, value) in &parts.headers {
+        // Ask for an identity body, so that it can be rewritten.
+        if !is_hop_by_hop(name) && name != header::ACCEPT_ENCODING {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    let sent = async {
+        let url = Url::parse(&target).map_err(|e| e.to_string())?;
+        let resp = shared
+            .http
+            .request(parts.method.clone(), url)
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| describe_reqwest(&e))?;
+        let status = resp.status();
+        let resp_headers = resp.headers().clone();
+        let mut resp = resp;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| describe_reqwest(&e))? {
+            if bytes.len() + chunk.len() > MAX_RESPONSE_BODY {
+                return Err(format!(
+                    "the upstream's answer is larger than {MAX_RESPONSE_BODY} bytes"
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok::<_, String>((status, resp_headers, bytes))
+    };
+    let (status, resp_headers, bytes) = match sent.await {
+        Ok(r) => r,
+        Err(why) => {
+            let body = serde_json::json!({
+                "error": { "name": "BadGatewayError", "code": "BAD_GATEWAY",
+                           "message": format!("golive proxy: upstream unreachable: {why}") }
+            });
+            return Outcome {
+                response: json_response(
+                    StatusCode::BAD_GATEWAY,
+                    serde_json::to_vec(&body).unwrap_or_default(),
+                ),
+                status: 502,
+                injected: false,
+                retry_after: None,
+                note: Some(format!("upstream unreachable: {why}")),
+            };
+        }
+    };
+
+    let retry_after = resp_headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::octopus::parse_retry_after)
+        .map(|d| d.as_secs());
+    let mut note = None;
+    let mut body = bytes;
+    let encoded = resp_headers.contains_key(header::CONTENT_ENCODING);
+    if status.is_success() && !encoded {
+        let mut st = shared.lock();
+        if st.generation == generation {
+            let is_order = class == RequestClass::OrderCreate
+                || (parts.method == axum::http::Method::GET && path.starts_with("/api/v1/orders"));
+            let edits = rewrite::Edits {
+                unknown_field: st.plan.unknown_fields,
+                wallet_type: st.plan.replace_enums
+                    && class == RequestClass::Wallets
+                    && !st.wallet_type_done,
+                order_status: st.plan.replace_enums && is_order && !st.order_status_done,
+            };
+            let rewritten = rewrite::rewrite(&body, edits);
+            st.wallet_type_done |= rewritten.wallet_type;
+            st.order_status_done |= rewritten.order_status;
+            note = rewritten.note();
+            body = rewritten.body;
+        }
+    }
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    for (name, value) in &resp_headers {
+        if !is_hop_by_hop(name) {
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    Outcome {
+        response,
+        status: status.as_u16(),
+        injected: false,
+        retry_after,
+        note,
+    }
+}
+
+/// A reqwest error without its URL (the query may hold a client's identifiers).
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}
+
+/// `golive proxy`: serves `plan`'s phase (`phase`, by default the first) on `listen`
+/// in front of `upstream` until Ctrl-C, printing the proxy's URL (and, for a
+/// simulator upstream, the simulator's credentials) to stdout and one line per
+/// request to stderr.
+pub async fn run_standalone(
+    listen: SocketAddr,
+    upstream: Upstream,
+    plan: Plan,
+    phase: Option<String>,
+) -> anyhow::Result<()> {
+    let phase_plan = match &phase {
+        Some(name) => plan.phase(name).cloned().ok_or_else(|| {
+            anyhow::anyhow!(
+                "plan `{}` has no phase `{name}` (its phases: {})",
+                plan.name,
+                plan.phase_names()
+            )
+        })?,
+        None => plan
+            .phases
+            .first()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("plan `{}` has no phase", plan.name))?,
+    };
+    let (upstream_url, sim_handle) = match upstream {
+        Upstream::Sim => {
+            let handle = sim::start(SimConfig::default())
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot start the simulator: {e}"))?;
+            let url = Url::parse(&handle.base_url())?;
+            (url, Some(handle))
+        }
+        Upstream::Url(url) => {
+            check_upstream(&url).map_err(|e| anyhow::anyhow!("--upstream {e}"))?;
+            (url, None)
+        }
+    };
+    if !listen.ip().is_loopback() {
+        eprintln!(
+            "warning: golive proxy listens on {listen}, which is not loopback: anyone who can reach it can use your sandbox through it"
+        );
+    }
+    let handle = serve(ProxyConfig {
+        listen,
+        upstream: upstream_url.clone(),
+        phase: phase_plan.clone(),
+        extra_roots: Vec::new(),
+        log_requests: true,
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("--listen {listen}: cannot listen: {e}"))?;
+
+    let mut text = format!(
+        "golive proxy: listening on {url}\n\n\x20 upstream     {upstream}{what}\n\x20 plan         {plan} (phases: {phases}); serving phase {phase}\n",
+        url = handle.url(),
+        upstream = upstream_url.as_str().trim_end_matches('/'),
+        what = if sim_handle.is_some() {
+            " (golive's simulator, sandbox tier)"
+        } else {
+            ""
+        },
+        plan = plan.name,
+        phases = plan.phase_names(),
+        phase = phase_plan.name,
+    );
+    if let Some(h) = &sim_handle {
+        text.push_str(&format!(
+            "\x20 api_key      {}\n\x20 api_secret   {}\n",
+            h.api_key().expose(),
+            h.api_secret().expose()
+        ));
+    }
+    text.push_str(&format!(
+        "\nPoint your client at it, e.g. OCTOPUS_BASE_URL={}. One line per request goes to stderr:\n\
+         #n +offset method path -> status injected|passed ref=client_reference id=X-Request-Id.\n\
+         Press Ctrl-C to stop.\n",
+        handle.url()
+    ));
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()?;
+    }
+
+    let mut stop_reported = false;
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        tokio::select! {
+            r = &mut ctrl_c => {
+                r.map_err(|e| anyhow::anyhow!("cannot wait for Ctrl-C: {e}"))?;
+                break;
+            }
+            _ = tick.tick() => {
+                if !stop_reported && handle.stop_requested() {
+                    stop_reported = true;
+                    eprintln!(
+                        "{}: more than {} order attempts: stop the command now (golive judges this attempts-unbounded)",
+                        phase_plan.name,
+                        phase_plan.stop_after.unwrap_or_default()
+                    );
+                }
+            }
+        }
+    }
+    let count = handle.timeline().entries.len();
+    handle.shutdown();
+    drop(sim_handle);
+    eprintln!("proxy stopped after {count} request(s)");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
