@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crate::cli::{
     Cli, ColorChoice, Command, ExplainArgs, InitArgs, ListArgs, ManifestArgs, MergeArgs,
-    MergeFormat, ReportCommand, SimArgs, WebhookCommand, WebhookSendArgs,
+    MergeFormat, ProxyArgs, ReportCommand, SimArgs, WebhookCommand, WebhookSendArgs,
 };
 use crate::exit::Exit;
 use crate::manifest::{self, Manifest};
@@ -41,6 +41,7 @@ pub fn run(cli: Cli) -> Exit {
             clap_complete::generate(args.shell, &mut cmd, "golive", &mut buf);
             print_stdout(&String::from_utf8_lossy(&buf))
         }
+        Command::Proxy(args) => with_runtime(|| proxy(&args)),
         Command::Man => {
             let cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();
@@ -104,7 +105,7 @@ fn error_line(message: &str, color: bool) -> String {
 fn with_runtime<F, Fut>(f: F) -> Result<Exit, Failure>
 where
     F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<Exit, Failure>>,
+    Fut: Future<Output = Result<Exit, Failure>>,
 {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -528,7 +529,7 @@ async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
             let what = if e.is_timeout() {
                 format!("no answer within {}", crate::duration::format(args.timeout))
             } else {
-                describe_send_error(&e)
+                crate::text::describe_http_error(&e)
             };
             text.push_str(&format!("no answer: {what}\n"));
             Exit::Inconclusive
@@ -560,21 +561,6 @@ async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
     };
     print_stdout(&redactor.scrub(&text))?;
     Ok(exit)
-}
-
-fn describe_send_error(e: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut detail = String::new();
-    let mut source = e.source();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        e.to_string()
-    } else {
-        detail
-    }
 }
 
 async fn read_some(mut resp: reqwest::Response, cap: usize) -> Vec<u8> {
@@ -618,4 +604,16 @@ fn merge(args: &MergeArgs, color: bool, verbose: u8) -> Result<Exit, Failure> {
     rendered.map_err(|e| internal(format!("cannot render the merged report: {e}")))?;
     print_stdout(&String::from_utf8_lossy(&buf))?;
     Ok(exit)
+}
+
+async fn proxy(args: &ProxyArgs) -> Result<Exit, Failure> {
+    let upstream: crate::proxy::Upstream = args
+        .upstream
+        .parse()
+        .map_err(|e| usage(format!("--upstream {e}")))?;
+    let plan = crate::proxy::load_plan(&args.plan).map_err(|e| usage(format!("--plan {e}")))?;
+    crate::proxy::run_standalone(args.listen, upstream, plan, args.phase.clone())
+        .await
+        .map_err(|e| usage(format!("{e:#}")))?;
+    Ok(Exit::Ready)
 }

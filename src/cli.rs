@@ -96,6 +96,41 @@ Examples:
 
     /// Print the man page (roff), e.g. `golive man > golive.1`.
     Man,
+
+    /// Run a fault-injecting reverse proxy in front of the sandbox or the simulator,
+    /// to watch your own client handle 429s, 5xx, bad requests and unknown fields.
+    ///
+    /// Point your client's base URL at the printed proxy URL and run it; every
+    /// request is logged (time, method, path, status, injected or passed through,
+    /// client_reference, X-Request-Id). The `client_retry` check does the same
+    /// automatically and judges the timeline. Never point it at production.
+    #[command(after_help = "\
+Examples:
+  golive proxy --upstream sim                          the simulator behind the default plan
+  golive proxy --upstream https://sandbox-api.octopuscards.io --phase outage
+  golive proxy --upstream sim --plan my-faults.toml")]
+    Proxy(ProxyArgs),
+}
+
+/// Arguments of `golive proxy`.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
+    pub listen: SocketAddr,
+
+    /// Where to forward: a sandbox base URL, or `sim` for a built-in simulator.
+    #[arg(long, value_name = "URL|sim")]
+    pub upstream: String,
+
+    /// The fault plan: a built-in name (default, passthrough) or a TOML file.
+    #[arg(long, value_name = "NAME|FILE", default_value = "default")]
+    pub plan: String,
+
+    /// Which phase of the plan to run (default: its first, e.g. `faults`; the
+    /// default plan also has `outage`).
+    #[arg(long, value_name = "NAME")]
+    pub phase: Option<String>,
 }
 
 /// `golive report ...`.

@@ -57,7 +57,7 @@ impl Finding {
         Finding {
             code: code.code.to_string(),
             level: code.level,
-            message: one_line(message.into()),
+            message: crate::text::one_line(&message.into()),
             remediation: code.fix.to_string(),
             docs: code.docs.map(str::to_string),
             incomplete: false,
@@ -82,18 +82,5 @@ impl Finding {
     pub fn with_remediation(mut self, remediation: impl Into<String>) -> Self {
         self.remediation = remediation.into();
         self
-    }
-}
-
-/// Folds a message onto one line: findings are one-liners by contract.
-fn one_line(s: String) -> String {
-    if s.contains(['\n', '\r']) {
-        s.split(['\n', '\r'])
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ")
-    } else {
-        s
     }
 }

@@ -22,6 +22,7 @@ pub mod run;
 pub mod runner;
 pub mod secret;
 pub mod sim;
+pub mod text;
 pub mod tier;
 pub mod tls;
 pub mod webhook;

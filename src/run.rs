@@ -349,7 +349,7 @@ async fn run_env(
     }
 }
 
-async fn futures_join_all<F: std::future::Future<Output = Report>>(
+async fn futures_join_all<F: Future<Output = Report>>(
     futures: impl Iterator<Item = F>,
 ) -> Vec<Report> {
     // Environments are few; polling them together on this task keeps borrows simple.

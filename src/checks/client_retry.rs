@@ -185,7 +185,7 @@ pub async fn run(spec: &ClientRetrySpec, ctx: &CheckContext) -> CheckOutcome {
     env.push((spec.base_url_env.clone(), proxy.url()));
     env.extend(no_proxy_env());
 
-    let deadline = std::time::Instant::now()
+    let deadline = Instant::now()
         + ctx
             .deadline
             .saturating_duration_since(tokio::time::Instant::now());

@@ -362,7 +362,7 @@ pub async fn deliver(
     let mut resp = match tokio::time::timeout_at(deadline, req.send()).await {
         Err(_) => return no_answer("no answer in time".into(), true),
         Ok(Err(e)) if e.is_timeout() => return no_answer("no answer in time".into(), true),
-        Ok(Err(e)) => return no_answer(root_cause(&e), false),
+        Ok(Err(e)) => return no_answer(crate::text::describe_http_error(&e), false),
         Ok(Ok(resp)) => resp,
     };
     let latency = started.elapsed();
@@ -383,26 +383,6 @@ pub async fn deliver(
         error: None,
         timed_out: false,
     }
-}
-
-fn root_cause(e: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut msg = String::from(if e.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    });
-    let mut source = e.source();
-    let mut last = None;
-    while let Some(s) = source {
-        last = Some(s.to_string());
-        source = s.source();
-    }
-    if let Some(l) = last {
-        msg.push_str(": ");
-        msg.push_str(&l);
-    }
-    msg
 }
 
 fn shorten(body: &[u8]) -> String {

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use super::diagnostic::SourceMap;
 use super::model::{
-    ALL_KINDS, AttestationSpec, CheckKind, CheckSpec, ClientRetrySpec, DEFAULT_CHECK_TIMEOUT,
-    IMPLEMENTED_KINDS, Severity, WalletSpec, WebhookSpec,
+    ALL_KINDS, AttestationSpec, CLIENT_RETRY_TIMEOUT, CheckKind, CheckSpec, ClientRetrySpec,
+    DEFAULT_CHECK_TIMEOUT, IMPLEMENTED_KINDS, Severity, WalletSpec, WebhookSpec,
 };
 use super::raw::{self, Diags, Field, Table, is_kebab, show, suggest};
 use super::validate::known_list;
@@ -280,16 +280,14 @@ fn check(
         })
         .unwrap_or_default();
 
-    let timeout = t
-        .optional("timeout", &mut ok, d, |f, d| {
-            let dur = raw::duration(f.value, &f.what(), d)?;
-            if dur.is_zero() {
-                d.error(f.value.span(), "`timeout` must be greater than 0");
-                return None;
-            }
-            Some(dur)
-        })
-        .unwrap_or(DEFAULT_CHECK_TIMEOUT);
+    let timeout = t.optional("timeout", &mut ok, d, |f, d| {
+        let dur = raw::duration(f.value, &f.what(), d)?;
+        if dur.is_zero() {
+            d.error(f.value.span(), "`timeout` must be greater than 0");
+            return None;
+        }
+        Some(dur)
+    });
 
     let kind = match kind_name {
         Some(name) => {
@@ -314,9 +312,15 @@ fn check(
     if !ok {
         return None;
     }
+    let kind = kind?;
+    let timeout = timeout.unwrap_or(match kind {
+        // Two phases of a real client backing off to a 10 s cap take minutes.
+        CheckKind::ClientRetry(_) => CLIENT_RETRY_TIMEOUT,
+        _ => DEFAULT_CHECK_TIMEOUT,
+    });
     Some(CheckSpec {
         id: id?,
-        kind: kind?,
+        kind,
         severity,
         envs,
         tags,

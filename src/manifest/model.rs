@@ -16,6 +16,9 @@ use crate::tier::Tier;
 
 /// Default per-check timeout when a check sets none.
 pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(15);
+/// Default timeout of a `client_retry` check: it runs the integration's own command
+/// twice or three times, and a client backing off to a 10 s cap needs minutes.
+pub const CLIENT_RETRY_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A loaded and validated `checks.toml`.
 #[derive(Debug, Clone)]

@@ -617,28 +617,13 @@ struct Reply {
 }
 
 fn transport_error(e: reqwest::Error, method: &Method, path: &str) -> ApiError {
-    use std::error::Error as _;
     if e.is_timeout() {
         return ApiError::Timeout(format!("{method} {path}"));
     }
-    // Walk the source chain for the root cause (DNS, refused, TLS ...), without URLs.
-    let mut cause = String::new();
-    let mut source = e.source();
-    while let Some(s) = source {
-        cause = s.to_string();
-        source = s.source();
-    }
-    let kind = if e.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    };
-    let detail = if cause.is_empty() {
-        e.without_url().to_string()
-    } else {
-        cause
-    };
-    ApiError::Transport(format!("{method} {path}: {kind}: {detail}"))
+    ApiError::Transport(format!(
+        "{method} {path}: {}",
+        crate::text::describe_http_error(&e)
+    ))
 }
 
 async fn read_capped(

@@ -627,12 +627,16 @@ async fn forward(
             .body(body)
             .send()
             .await
-            .map_err(|e| describe_reqwest(&e))?;
+            .map_err(|e| crate::text::describe_http_error(&e))?;
         let status = resp.status();
         let resp_headers = resp.headers().clone();
         let mut resp = resp;
         let mut bytes = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| describe_reqwest(&e))? {
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| crate::text::describe_http_error(&e))?
+        {
             if bytes.len() + chunk.len() > MAX_RESPONSE_BODY {
                 return Err(format!(
                     "the upstream's answer is larger than {MAX_RESPONSE_BODY} bytes"
@@ -702,28 +706,6 @@ async fn forward(
         injected: false,
         retry_after,
         note,
-    }
-}
-
-/// A reqwest error without its URL (the query may hold a client's identifiers).
-fn describe_reqwest(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let mut source = std::error::Error::source(e);
-    let mut detail = String::new();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind}: {detail}")
     }
 }
 

@@ -203,8 +203,33 @@ fn write_details(
             check.request_ids.join(", ")
         )?;
     }
+    write_timelines(&check.evidence, out, paint)?;
     if verbose >= 2 && !is_empty_evidence(&check.evidence) {
         writeln!(out, "{DETAIL}{} {}", paint.dim("evidence:"), check.evidence)?;
+    }
+    Ok(())
+}
+
+/// Request timelines recorded by a check (the `client_retry` proxy): one line per
+/// request under its phase, so the human report shows what the client did.
+fn write_timelines(
+    evidence: &serde_json::Value,
+    out: &mut dyn Write,
+    paint: Painter,
+) -> io::Result<()> {
+    let Some(phases) = evidence.get("phases").and_then(|p| p.as_array()) else {
+        return Ok(());
+    };
+    for phase in phases {
+        let Some(lines) = phase.get("timeline").and_then(|t| t.as_array()) else {
+            continue;
+        };
+        let name = phase.get("phase").and_then(|n| n.as_str()).unwrap_or("?");
+        let result = phase.get("result").and_then(|r| r.as_str()).unwrap_or("");
+        writeln!(out, "{DETAIL}{} {name}: {result}", paint.dim("timeline"))?;
+        for line in lines.iter().filter_map(|l| l.as_str()) {
+            writeln!(out, "{DETAIL}  {line}")?;
+        }
     }
     Ok(())
 }

@@ -381,7 +381,7 @@ fn status_badge(status: Status) -> String {
 
 /// Inline text: one line, `<` neutralised so nothing is read as HTML.
 fn text(s: &str) -> String {
-    one_line(s).replace('<', "&lt;")
+    crate::text::one_line(s).replace('<', "&lt;")
 }
 
 /// A table cell of plain text: inline text with `|` escaped.
@@ -397,7 +397,7 @@ fn code_cell(s: &str) -> String {
 /// A code span that survives any content: the fence is one backtick longer
 /// than the longest run inside, padded when the content touches a backtick.
 fn code(s: &str) -> String {
-    let s = one_line(s);
+    let s = crate::text::one_line(s);
     let mut longest = 0;
     let mut run = 0;
     for c in s.chars() {
@@ -422,19 +422,6 @@ fn url(s: &str) -> String {
     s.replace(' ', "%20")
         .replace('<', "%3C")
         .replace('>', "%3E")
-}
-
-/// Line breaks folded to spaces.
-fn one_line(s: &str) -> String {
-    if s.contains(['\n', '\r']) {
-        s.split(['\n', '\r'])
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ")
-    } else {
-        s.to_string()
-    }
 }
 
 #[cfg(test)]

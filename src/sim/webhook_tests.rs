@@ -570,9 +570,9 @@ async fn flaky_endpoint(key: Vec<u8>) -> (String, Arc<Mutex<Seen>>) {
                     let n = seen.count.entry(id).or_default();
                     *n += 1;
                     if *n <= 2 {
-                        axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                        StatusCode::INTERNAL_SERVER_ERROR
                     } else {
-                        axum::http::StatusCode::OK
+                        StatusCode::OK
                     }
                 },
             ),

@@ -554,3 +554,29 @@ pub fn assert_same_json(left: &Value, right: &Value, context: &str) {
         panic!("{context}\n--- left:\n{left:#}\n--- right:\n{right:#}");
     }
 }
+
+// ---------------------------------------------------------------------------------
+// The simulator's reference webhook receiver (tests/webhook_send.rs)
+
+impl SimServer {
+    /// The reference webhook receiver's URL, `{base_url}/_receiver/octopus`.
+    pub fn receiver_url(&self) -> String {
+        self.h().receiver_url()
+    }
+
+    /// The webhook secret the reference receiver verifies with (fake, fixed).
+    pub fn webhook_secret(&self) -> String {
+        self.h().webhook_secret().expose().to_string()
+    }
+
+    /// Every delivery the reference receiver answered, in arrival order.
+    pub fn received(&self) -> Vec<golive::sim::ReceivedEvent> {
+        self.h().received()
+    }
+}
+
+/// A loopback port that nothing listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener.local_addr().expect("local addr").port()
+}
