@@ -22,9 +22,9 @@ trap 'kill "$sim_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 "$BIN" sim --listen 127.0.0.1:0 --latency "$LATENCY" > "$work/sim.txt" 2>/dev/null &
 sim_pid=$!
 for _ in $(seq 1 100); do grep -q 'api_secret' "$work/sim.txt" 2>/dev/null && break; sleep 0.05; done
-url=$(awk '/^ *base_url/ {print $2}' "$work/sim.txt")
-export BENCH_API_KEY=$(awk '/^ *api_key/ {print $2}' "$work/sim.txt")
-export BENCH_API_SECRET=$(awk '/^ *api_secret/ {print $2}' "$work/sim.txt")
+url=$(awk '/^ *base_url / {print $2; exit}' "$work/sim.txt")
+export BENCH_API_KEY=$(awk '/^ *api_key / {print $2; exit}' "$work/sim.txt")
+export BENCH_API_SECRET=$(awk '/^ *api_secret / {print $2; exit}' "$work/sim.txt")
 
 cat > "$work/bench.toml" <<TOML
 version = 1
@@ -61,7 +61,7 @@ currency = "GBP"
 severity = "info"
 TOML
 
-now_ms() { python3 -c 'import time; print(time.perf_counter_ns() // 1_000_000)'; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 echo "golive check against the simulator, ${LATENCY} per response (5 runs)"
 for i in 1 2 3 4 5; do

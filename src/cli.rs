@@ -48,7 +48,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the checks against one environment and print the report.
+    /// Run the checks against one or more environments and print the report.
     ///
     /// The exit code is the verdict: 0 ready, 1 not ready, 3 inconclusive (a blocking
     /// check could not complete); 2 means nothing was probed (bad manifest or flags).
@@ -289,16 +289,10 @@ pub struct CheckArgs {
 
     /// The environment(s) to check, comma separated (default: the manifest's
     /// default_env). Several run concurrently; the exit code is the worst verdict.
-    #[arg(
-        short,
-        long,
-        value_name = "NAME[,NAME...]",
-        env = "GOLIVE_ENV",
-        conflicts_with = "all_envs"
-    )]
+    #[arg(short, long, value_name = "NAME[,NAME...]", env = "GOLIVE_ENV")]
     pub env: Option<String>,
 
-    /// Check every env of the manifest, concurrently.
+    /// Check every env of the manifest, concurrently (overrides GOLIVE_ENV).
     #[arg(long)]
     pub all_envs: bool,
 
