@@ -457,7 +457,12 @@ async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
                     .map_err(|e| usage(format!("--data @{path}: {e}")))?,
                 None => d.clone(),
             };
-            serde_json::from_str(&text).map_err(|e| usage(format!("--data is not JSON: {e}")))?
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| usage(format!("--data is not JSON: {e}")))?;
+            if !value.is_object() {
+                return Err(usage("--data must be a JSON object (the event's `data`)"));
+            }
+            value
         }
     };
     let roots = match &args.ca_file {
@@ -469,6 +474,19 @@ async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
         }
         None => Vec::new(),
     };
+    // Both travel as headers (X-Event-ID, X-Event-Type): visible ASCII only.
+    for (flag, value) in [
+        ("--event", Some(&args.event)),
+        ("--event-id", args.event_id.as_ref()),
+    ] {
+        if let Some(v) = value
+            && (v.is_empty() || !v.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(usage(format!(
+                "{flag} must be non-empty visible ASCII without spaces (it is sent as a header)"
+            )));
+        }
+    }
     let event_id = args
         .event_id
         .clone()
@@ -493,7 +511,7 @@ async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
         ));
     }
 
-    let mut builder = reqwest::Client::builder()
+    let mut builder = crate::octopus::client_builder(&url)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(args.timeout)
         .timeout(args.timeout);

@@ -111,15 +111,21 @@ pub fn classify(ip: IpAddr) -> Option<NonPublic> {
         .map(|(_, c)| c)
 }
 
-/// Why a range is (wholly or partly) non-public, or `None` when it is entirely public.
-/// A range that *contains* a non-public block (e.g. `0.0.0.0/0`) is reported too.
+/// Why a range lies wholly inside a non-public block, or `None`. A range that merely
+/// *contains* such a block (e.g. `0.0.0.0/1`) is public space, and too broad: that is
+/// the allowlist lint's other finding.
 pub fn classify_net(net: &IpNet) -> Option<NonPublic> {
-    if let Some(c) = classify(net.network()) {
-        return Some(c);
-    }
+    // An IPv4-mapped range (`::ffff:10.0.0.0/104`) is judged as the IPv4 range it maps.
+    let network = canonical(net.network());
+    let prefix = if network == net.network() {
+        net.prefix_len()
+    } else {
+        net.prefix_len().saturating_sub(96)
+    };
+    let net = IpNet::new(network, prefix).unwrap_or(*net);
     table()
         .into_iter()
-        .find(|(block, _)| net.contains(block) || block.contains(net))
+        .find(|(block, _)| block.contains(&net))
         .map(|(_, c)| c)
 }
 
@@ -166,12 +172,14 @@ mod tests {
         let cases: &[(&str, bool)] = &[
             ("10.0.0.0/8", true),
             ("10.0.0.0/24", true),
-            ("0.0.0.0/0", true),
+            ("0.0.0.0/0", false),
+            ("0.0.0.0/1", false),
+            ("::ffff:10.0.0.0/104", true),
             ("203.0.113.0/28", false),
             ("2001:db8:1::/48", false),
             ("fc00::/7", true),
             ("8.0.0.0/7", false),
-            ("::/0", true),
+            ("::/0", false),
         ];
         for (net, non_public) in cases {
             assert_eq!(

@@ -59,7 +59,9 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
             false
         }
         Some(EgressIpSpec::Auto) => true,
-        None => !allowlist.is_empty(),
+        // Not configured: ask the echo service if there is one; otherwise the API's
+        // answer to the run's login is the evidence (see below).
+        None => facts.echo_url.is_some(),
     };
     if wants_echo {
         match &facts.echo_url {
@@ -80,9 +82,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
     }
     let mut listed = Vec::new();
     for (ip, source) in &addrs {
-        let inside = allowlist
-            .iter()
-            .find(|net| net.contains(&netclass::canonical(*ip)) || net.contains(ip));
+        let inside = allowlist.iter().find(|net| contains(net, *ip));
         listed.push(serde_json::json!({ "ip": ip.to_string(), "source": source, "inside": inside.map(ToString::to_string) }));
         if !allowlist.is_empty() && inside.is_none() {
             out.findings.push(Finding::new(
@@ -98,6 +98,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
 
     // The API's own verdict, from the run's shared login (no extra call if another
     // check already logged in).
+    let mut api_accepted = None;
     if let Some(creds) = t
         .credentials()
         .filter(|_| super::login_blocker(t).is_none())
@@ -118,12 +119,29 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
                     &codes::EGRESS_IP_FORBIDDEN,
                     format!("the API refused login with 403 FORBIDDEN (IP address not authorized) from {ips}"),
                 ));
+                api_accepted = Some(false);
             }
             Err(e) => out.evidence("login", format!("not judged: {e}")),
-            Ok(_) => out.evidence("login", "accepted from this address"),
+            Ok(_) => {
+                out.evidence("login", "accepted from this address");
+                api_accepted = Some(true);
+            }
         }
     }
+    if addrs.is_empty()
+        && !allowlist.is_empty()
+        && facts.egress_ip.is_none()
+        && api_accepted.is_none()
+    {
+        out.findings.push(Finding::incomplete(
+            &codes::EGRESS_IP_UNKNOWN,
+            "the egress address is unknown and no login could ask the API: set egress_ip (or egress_ip = \"auto\" with egress_echo_url)",
+        ));
+    }
     let summary = match addrs.as_slice() {
+        [] if api_accepted == Some(true) => {
+            "the API accepted login from this machine's address".to_string()
+        }
         [] if allowlist.is_empty() => "no allowlist and no egress address to compare".to_string(),
         [] => format!(
             "allowlist {} (egress address not checked)",
@@ -152,6 +170,16 @@ fn join(nets: &[IpNet]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Whether `net` holds `ip`, treating IPv4 and IPv4-mapped IPv6 forms as one address.
+pub fn contains(net: &IpNet, ip: IpAddr) -> bool {
+    let canonical = netclass::canonical(ip);
+    let mapped = match canonical {
+        IpAddr::V4(v4) => Some(IpAddr::V6(v4.to_ipv6_mapped())),
+        IpAddr::V6(_) => None,
+    };
+    net.contains(&ip) || net.contains(&canonical) || mapped.is_some_and(|m| net.contains(&m))
 }
 
 /// Lints the allowlist itself. Pure, so it is table-tested.
@@ -238,11 +266,10 @@ pub async fn fetch_egress_ip(url: &Url, deadline: Instant) -> Result<IpAddr, Str
     if remaining.is_zero() {
         return Err("no time left".into());
     }
-    let client = reqwest::Client::builder()
+    let client = crate::octopus::client_builder(url)
         .connect_timeout(remaining.min(Duration::from_secs(10)))
         .timeout(remaining)
         .redirect(reqwest::redirect::Policy::limited(3))
-        .user_agent(concat!("golive/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| e.to_string())?;
     let fetch = async {
@@ -250,7 +277,7 @@ pub async fn fetch_egress_ip(url: &Url, deadline: Instant) -> Result<IpAddr, Str
             .get(url.clone())
             .send()
             .await
-            .map_err(|e| e.without_url().to_string())?;
+            .map_err(|e| crate::text::describe_http_error(&e))?;
         if !resp.status().is_success() {
             return Err(format!("HTTP {}", resp.status().as_u16()));
         }
@@ -258,7 +285,7 @@ pub async fn fetch_egress_ip(url: &Url, deadline: Instant) -> Result<IpAddr, Str
         while let Some(chunk) = resp
             .chunk()
             .await
-            .map_err(|e| e.without_url().to_string())?
+            .map_err(|e| crate::text::describe_http_error(&e))?
         {
             body.extend_from_slice(&chunk);
             if body.len() > MAX_ECHO_BYTES {

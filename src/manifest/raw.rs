@@ -431,6 +431,16 @@ fn civil_date(year: i64, month: i64, day: i64) -> Option<jiff::civil::Date> {
 pub(crate) fn http_url(v: &Value<'_>, what: &str, d: &mut Diags) -> Option<Url> {
     let s = string(v, what, d)?;
     match Url::parse(s) {
+        Ok(url) if !url.username().is_empty() || url.password().is_some() => {
+            // Never echo them: the snippet blanks the userinfo too.
+            d.error(
+                v.span(),
+                format!(
+                    "{what} carries credentials (user:password@); a manifest never holds a secret (code: literal-secret)"
+                ),
+            );
+            None
+        }
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
         Ok(url) if matches!(url.scheme(), "http" | "https") => {
             d.error(v.span(), format!("{what} has no host"));

@@ -131,6 +131,17 @@ fn scan_lines(text: &str) -> Vec<Range<usize>> {
 }
 
 fn scan_line(line: &str, offset: usize, out: &mut Vec<Range<usize>>) {
+    // Credentials in a URL (`https://user:pass@host`), whatever the key.
+    for (at, _) in line.match_indices("://") {
+        let start = at + 3;
+        let rest = &line[start..];
+        let end = rest
+            .find(['/', '"', '\'', ' ', '?', '#'])
+            .unwrap_or(rest.len());
+        if let Some(userinfo) = rest[..end].rfind('@') {
+            out.push(offset + start..offset + start + userinfo);
+        }
+    }
     let bytes = line.as_bytes();
     for (eq, _) in line.match_indices('=') {
         // The key is the last run of key characters (or a quoted key) before `=`.

@@ -273,13 +273,27 @@ pub struct OctopusClient {
     wallets: OnceCell<Result<WalletBook, ApiError>>,
 }
 
+/// An HTTP client builder for requests to `url`: golive's user agent, and no proxy
+/// for a loopback target, so that nothing meant for this machine (a simulator's
+/// credentials, a local receiver's secret) ever travels to a proxy from the
+/// environment. Other targets honour the usual proxy variables, as the integration
+/// itself would.
+pub fn client_builder(url: &Url) -> reqwest::ClientBuilder {
+    let builder =
+        reqwest::Client::builder().user_agent(concat!("golive/", env!("CARGO_PKG_VERSION")));
+    if is_loopback_host(url) {
+        builder.no_proxy()
+    } else {
+        builder
+    }
+}
+
 impl OctopusClient {
     /// Builds the client. Fails only on a bad `ca_pem`.
     pub fn new(config: ClientConfig) -> Result<Arc<Self>, String> {
-        let mut builder = reqwest::Client::builder()
+        let mut builder = client_builder(&config.base_url)
             .connect_timeout(CONNECT_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("golive/", env!("CARGO_PKG_VERSION")));
+            .redirect(reqwest::redirect::Policy::none());
         if let Some(pem) = &config.ca_pem {
             let certs = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| format!("ca_file is not a PEM certificate: {e}"))?;
