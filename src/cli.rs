@@ -8,8 +8,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Is this Octopus Cards API integration ready for production?
 ///
 /// golive loads a checks manifest (checks.toml), runs every pre-launch probe against
-/// one environment concurrently, and prints a pass/fail report with the fix for every
-/// problem. It ships with an Octopus API simulator, so it runs without an account.
+/// one or more environments concurrently, and prints a pass/fail report with the fix
+/// for every problem. It ships with an Octopus API simulator and a reference webhook
+/// receiver, so it runs without an account.
 #[derive(Debug, Parser)]
 #[command(
     name = "golive",
@@ -19,6 +20,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 )]
 #[command(after_help = "\
 Examples:
+  golive init                         write a commented starter checks.toml
   golive check                        run ./checks.toml against its default env
   golive check -e production --strict  gate a production launch; warnings block too
   golive check --format json > report.json
@@ -70,7 +72,7 @@ Examples:
     /// check kind, and the go-live sequence as attestations.
     Init(InitArgs),
 
-    /// Run the Octopus API simulator on loopback until interrupted.
+    /// Run the Octopus API simulator and a reference webhook receiver on loopback until interrupted.
     ///
     /// Prints the base URL and the credentials to use. Point an env at it with
     /// base_url, or use `simulator = true` in the manifest to have `golive check`

@@ -53,10 +53,6 @@ use crate::proxy::{self, Exchange, PhasePlan, ProxyConfig, ProxyHandle, RequestC
 use crate::sim::{self, SimConfig};
 use crate::tier::Tier;
 
-/// Variable that receives the simulator's API key (simulator envs only).
-pub const API_KEY_ENV: &str = "OCTOPUS_API_KEY";
-/// Variable that receives the simulator's API secret (simulator envs only).
-pub const API_SECRET_ENV: &str = "OCTOPUS_API_SECRET";
 /// A retry may come this much sooner than `Retry-After` says.
 pub const RETRY_AFTER_TOLERANCE_MS: u64 = 100;
 /// A retry not governed by `Retry-After` sooner than this is too aggressive.
@@ -143,9 +139,12 @@ pub async fn run(spec: &ClientRetrySpec, ctx: &CheckContext) -> CheckOutcome {
                 return out;
             }
         };
-        env.push((API_KEY_ENV.into(), handle.api_key().expose().to_string()));
         env.push((
-            API_SECRET_ENV.into(),
+            spec.api_key_env.clone(),
+            handle.api_key().expose().to_string(),
+        ));
+        env.push((
+            spec.api_secret_env.clone(),
             handle.api_secret().expose().to_string(),
         ));
         out.evidence(

@@ -44,7 +44,16 @@ const KIND_KEYS: &[(&str, &[&str])] = &[
         "attestation",
         &["title", "evidence", "signed_off_by", "date", "max_age"],
     ),
-    ("client_retry", &["command", "base_url_env", "plan"]),
+    (
+        "client_retry",
+        &[
+            "command",
+            "base_url_env",
+            "api_key_env",
+            "api_secret_env",
+            "plan",
+        ],
+    ),
 ];
 
 /// The keys of one kind (empty for an unknown kind).
@@ -466,21 +475,29 @@ fn kind_settings(name: &str, t: &Table<'_, '_>, ok: &mut bool, d: &mut Diags) ->
                 }
                 Some(args)
             });
-            let base_url_env = t.optional("base_url_env", ok, d, |f, d| {
+            let var_name = |f: &Field<'_, '_>, d: &mut Diags| {
                 let name = raw::non_empty_string(f.value, &f.what(), d)?;
                 if name.contains(['=', '\0']) {
                     d.error(
                         f.value.span(),
-                        "`base_url_env` is not a valid environment variable name (it contains `=` or NUL)",
+                        format!(
+                            "{} is not a valid environment variable name (it contains `=` or NUL)",
+                            f.what()
+                        ),
                     );
                     return None;
                 }
                 Some(name.to_string())
-            });
+            };
+            let base_url_env = t.optional("base_url_env", ok, d, var_name);
+            let api_key_env = t.optional("api_key_env", ok, d, var_name);
+            let api_secret_env = t.optional("api_secret_env", ok, d, var_name);
             let plan = t.optional("plan", ok, d, non_empty);
             CheckKind::ClientRetry(ClientRetrySpec {
                 command: command?,
                 base_url_env: base_url_env.unwrap_or_else(|| "OCTOPUS_BASE_URL".to_string()),
+                api_key_env: api_key_env.unwrap_or_else(|| "OCTOPUS_API_KEY".to_string()),
+                api_secret_env: api_secret_env.unwrap_or_else(|| "OCTOPUS_API_SECRET".to_string()),
                 plan: plan.unwrap_or_else(|| "default".to_string()),
             })
         }
@@ -571,6 +588,8 @@ mod tests {
             ClientRetrySpec {
                 command: vec!["npm".into(), "run".into(), "smoke".into()],
                 base_url_env: "OCTOPUS_BASE_URL".into(),
+                api_key_env: "OCTOPUS_API_KEY".into(),
+                api_secret_env: "OCTOPUS_API_SECRET".into(),
                 plan: "default".into(),
             }
         );
@@ -582,6 +601,18 @@ mod tests {
             settings("client_retry", "command = [\"\"]\n").unwrap_err(),
             ["the program name in `command` must not be empty"]
         );
+        let CheckKind::ClientRetry(named) = settings(
+            "client_retry",
+            "command = [\"x\"]\napi_key_env = \"SIM_KEY\"\napi_secret_env = \"SIM_SECRET\"\n",
+        )
+        .unwrap() else {
+            panic!("not client_retry")
+        };
+        assert_eq!(
+            (named.api_key_env.as_str(), named.api_secret_env.as_str()),
+            ("SIM_KEY", "SIM_SECRET")
+        );
+        assert!(settings("client_retry", "command = [\"x\"]\napi_key_env = \"A=B\"\n").is_err());
     }
 
     #[test]

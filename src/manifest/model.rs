@@ -289,6 +289,10 @@ pub struct ClientRetrySpec {
     pub command: Vec<String>,
     /// Variable that receives the proxy URL.
     pub base_url_env: String,
+    /// Variable that receives the simulator's API key (simulator envs only).
+    pub api_key_env: String,
+    /// Variable that receives the simulator's API secret (simulator envs only).
+    pub api_secret_env: String,
     /// Fault plan name or file.
     pub plan: String,
 }
