@@ -86,6 +86,8 @@ fn spec(command: Vec<String>, plan: &str) -> ClientRetrySpec {
     ClientRetrySpec {
         command,
         base_url_env: "OCTOPUS_BASE_URL".into(),
+        api_key_env: "OCTOPUS_API_KEY".into(),
+        api_secret_env: "OCTOPUS_API_SECRET".into(),
         plan: plan.into(),
     }
 }
