@@ -95,7 +95,7 @@ pub(crate) async fn check(
         });
         run_env(p, &m, &opts, progress)
     });
-    let reports: Vec<Report> = futures_join_all(runs).await;
+    let reports: Vec<Report> = futures_util::future::join_all(runs).await;
     if let Some(p) = &progress {
         p.bar.finish_and_clear();
     }
@@ -370,32 +370,6 @@ async fn run_env(
         summary: Report::summarize(&checks),
         checks,
     }
-}
-
-async fn futures_join_all<F: Future<Output = Report>>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<Report> {
-    // Environments are few; polling them together on this task keeps borrows simple.
-    let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
-    let mut results: Vec<Option<Report>> = (0..pinned.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in pinned.iter_mut().enumerate() {
-            if results[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(r) => results[i] = Some(r),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    results.into_iter().flatten().collect()
 }
 
 /// Renders `reports` in `format`.
