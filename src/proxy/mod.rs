@@ -352,13 +352,10 @@ impl PhaseState {
 pub async fn serve(config: ProxyConfig) -> std::io::Result<ProxyHandle> {
     check_upstream(&config.upstream)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-    let mut builder = reqwest::Client::builder()
+    let mut builder = crate::octopus::client_builder(&config.upstream)
         .connect_timeout(UPSTREAM_CONNECT_TIMEOUT)
         .timeout(UPSTREAM_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none());
-    if is_loopback_host(&config.upstream) {
-        builder = builder.no_proxy();
-    }
     for cert in config.extra_roots {
         builder = builder.add_root_certificate(cert);
     }
