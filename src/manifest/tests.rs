@@ -391,7 +391,7 @@ fn unimplemented_kinds_still_have_their_keys_validated() {
             .into(),
     );
     expected.push(
-        "checks.toml:8:1: error: unknown key `currency` in a `client_retry` check (`currency` belongs to checks of kind `wallet`); valid keys: id, kind, severity, envs, tags, timeout, command, base_url_env, plan"
+        "checks.toml:8:1: error: unknown key `currency` in a `client_retry` check (`currency` belongs to checks of kind `wallet`); valid keys: id, kind, severity, envs, tags, timeout, command, base_url_env, api_key_env, api_secret_env, plan"
             .into(),
     );
     assert_eq!(headers(&e), expected);
