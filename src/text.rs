@@ -13,6 +13,16 @@ pub fn one_line(s: &str) -> String {
     }
 }
 
+/// Bytes from the network as text a person can read in one line: invalid UTF-8
+/// replaced, control characters turned into spaces, surrounding space trimmed.
+pub fn printable(bytes: &[u8]) -> String {
+    let text: String = String::from_utf8_lossy(bytes)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    text.trim().to_string()
+}
+
 /// Describes a failed HTTP request by its deepest cause (DNS, refused, reset, TLS),
 /// which is what a person can act on, prefixed by what kind of failure it was. The
 /// request URL is left out: callers name the request themselves.
@@ -45,6 +55,11 @@ mod tests {
     fn one_line_folds_breaks() {
         assert_eq!(one_line("a\n  b\r\n\nc"), "a b c");
         assert_eq!(one_line("plain"), "plain");
+    }
+
+    #[test]
+    fn printable_cleans_network_bytes() {
+        assert_eq!(printable(b"  <html>\r\n\tok\xff "), "<html>   ok\u{fffd}");
     }
 
     #[tokio::test]

@@ -386,11 +386,7 @@ pub async fn deliver(
 }
 
 fn shorten(body: &[u8]) -> String {
-    let text: String = String::from_utf8_lossy(body)
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let text = text.trim();
+    let text = crate::text::printable(body);
     if text.chars().count() > 200 {
         format!("{}...", text.chars().take(200).collect::<String>())
     } else {
@@ -558,7 +554,7 @@ async fn deliveries(
             ),
         );
     }
-    let answers = futures_join(client, url, &probes, deadline).await;
+    let answers = send_probes(client, url, &probes, deadline).await;
     let mut wrong_count = 0;
     let mut unanswered = Vec::new();
     for (p, a) in probes.iter().zip(&answers) {
@@ -629,7 +625,9 @@ async fn deliveries(
     }
 }
 
-async fn futures_join(
+/// Sends every probe concurrently (each on its own task, all under `deadline`) and
+/// returns the answers in probe order.
+async fn send_probes(
     client: &reqwest::Client,
     url: &Url,
     probes: &[Probe],

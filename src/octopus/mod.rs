@@ -720,15 +720,13 @@ pub fn is_loopback_host(url: &Url) -> bool {
 }
 
 fn preview(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(80)]);
-    let clean: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
     if bytes.is_empty() {
         "(an empty body)".into()
     } else {
-        format!("`{}`", clean.trim())
+        format!(
+            "`{}`",
+            crate::text::printable(&bytes[..bytes.len().min(80)])
+        )
     }
 }
 

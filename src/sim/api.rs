@@ -570,19 +570,25 @@ async fn ip(
     }
 }
 
-/// Unknown route, or a known path with another method: 404 in the envelope.
-async fn unmatched(State(app): State<App>, method: Method) -> ApiError {
-    let method = match method {
+/// The stats key of a request no route matched. Unusual methods share one key, so
+/// the stats cannot grow without bound.
+fn unmatched_key(method: &Method) -> String {
+    let name = match *method {
         Method::GET
         | Method::POST
         | Method::PUT
         | Method::PATCH
         | Method::DELETE
         | Method::HEAD
-        | Method::OPTIONS => method.as_str().to_string(),
-        _ => "OTHER".to_string(),
+        | Method::OPTIONS => method.as_str(),
+        _ => "OTHER",
     };
-    app.lock().count(&format!("{method} (unmatched)"));
+    format!("{name} (unmatched)")
+}
+
+/// Unknown route, or a known path with another method: 404 in the envelope.
+async fn unmatched(State(app): State<App>, method: Method) -> ApiError {
+    app.lock().count(&unmatched_key(&method));
     ApiError::not_found("Route not found")
 }
 
@@ -599,16 +605,7 @@ async fn webhook_receiver(
 
 /// Any other method on the receiver's path: 405 with `Allow: POST`.
 async fn receiver_wrong_method(State(app): State<App>, method: Method) -> Response {
-    let method = match method {
-        Method::GET
-        | Method::PUT
-        | Method::PATCH
-        | Method::DELETE
-        | Method::HEAD
-        | Method::OPTIONS => method.as_str().to_string(),
-        _ => "OTHER".to_string(),
-    };
-    app.lock().count(&format!("{method} (unmatched)"));
+    app.lock().count(&unmatched_key(&method));
     (
         StatusCode::METHOD_NOT_ALLOWED,
         [(header::ALLOW, "POST")],
