@@ -15,7 +15,6 @@ use crate::exit::Exit;
 use crate::manifest::{self, Manifest};
 use crate::report;
 use crate::runner;
-use crate::secret::Redactor;
 use crate::sim::{self, Scenario, SimConfig};
 
 /// Runs golive with parsed arguments and returns the exit code.
@@ -58,6 +57,9 @@ pub fn run(cli: Cli) -> Exit {
             message,
             preformatted,
         }) => {
+            // An error may quote a server, a receiver or a command: it is cleaned
+            // and scrubbed like every other text before it reaches the terminal.
+            let message = crate::secret::scrub(&crate::text::sanitize_lines(&message));
             if preformatted {
                 eprintln!("{message}");
             } else {
@@ -137,11 +139,28 @@ fn init_logging(verbose: u8, quiet: bool, color: bool) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
+        .with_writer(|| ScrubbedStderr)
         .with_ansi(color)
         .with_target(false)
         .without_time()
         .try_init();
+}
+
+/// stderr for log lines, with every registered secret scrubbed from each line: a
+/// log line may quote a server's words, and the server may quote a credential.
+struct ScrubbedStderr;
+
+impl Write for ScrubbedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // The formatter writes one whole event per call.
+        let text = crate::secret::scrub(&String::from_utf8_lossy(buf));
+        std::io::stderr().lock().write_all(text.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 pub(crate) fn load(args: &ManifestArgs) -> Result<Manifest, Failure> {
@@ -447,8 +466,7 @@ async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
         };
         usage(format!("{flag}: {e}"))
     })?;
-    let mut redactor = Redactor::default();
-    redactor.add(&secret);
+    crate::secret::register(&secret);
     let data: serde_json::Value = match &args.data {
         None => crate::webhook::probe_data(&args.event),
         Some(d) => {
@@ -563,12 +581,17 @@ async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
             for (name, value) in resp.headers() {
                 text.push_str(&format!(
                     "< {name}: {}\n",
-                    String::from_utf8_lossy(value.as_bytes())
+                    crate::text::untrusted(value.as_bytes(), 300)
                 ));
             }
+            // The receiver's answer is untrusted: cleaned and scrubbed line by line,
+            // whole, before anything is shortened or printed.
             let body = read_some(resp, 4096).await;
-            if !body.is_empty() {
-                text.push_str(&format!("<\n{}\n", String::from_utf8_lossy(&body)));
+            let shown = crate::secret::scrub(&crate::text::sanitize_lines(
+                &String::from_utf8_lossy(&body),
+            ));
+            if !shown.trim().is_empty() {
+                text.push_str(&format!("<\n{}\n", shown.trim_end()));
             }
             if status.is_success() {
                 Exit::Ready
@@ -577,7 +600,7 @@ async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
             }
         }
     };
-    print_stdout(&redactor.scrub(&text))?;
+    print_stdout(&crate::secret::scrub(&text))?;
     Ok(exit)
 }
 
@@ -601,6 +624,8 @@ fn merge(args: &MergeArgs, color: bool, verbose: u8) -> Result<Exit, Failure> {
         inputs.push((path.display().to_string(), text));
     }
     let merged = report::merge::merge(&inputs).map_err(|e| usage(e.to_string()))?;
+    // Reports read from files are untrusted text like any other.
+    let merged = report::secure::secure(merged).map_err(|e| internal(e.to_string()))?;
     let exit = crate::run::exit_for(merged.verdict);
     let mut buf = Vec::new();
     let rendered = match args.format {

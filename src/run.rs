@@ -20,7 +20,7 @@ use crate::manifest::{self, EnvSpec, Manifest};
 use crate::octopus::{ClientConfig, OctopusClient};
 use crate::report::{self, Environment, MultiReport, Report, Status, Tool, Verdict};
 use crate::runner::{self, Planned, Progress, RunOptions};
-use crate::secret::{Redactor, SecretError, SecretRef};
+use crate::secret::{SecretError, SecretRef};
 use crate::sim::{self, Scenario, SimConfig, SimHandle};
 
 /// One environment, ready to run.
@@ -54,10 +54,9 @@ pub(crate) async fn check(
     let today = jiff::Timestamp::now()
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .date();
-    let mut redactor = Redactor::default();
     let mut prepared = Vec::new();
     for env in &envs {
-        prepared.push(prepare(&m, env, args, today, envs.len() > 1, &mut redactor).await?);
+        prepared.push(prepare(&m, env, args, today, envs.len() > 1).await?);
     }
     // With several envs, one may have nothing selected (its report shows why); but a
     // gate that checked nothing at all must not say "ready".
@@ -99,7 +98,12 @@ pub(crate) async fn check(
     if let Some(p) = &progress {
         p.bar.finish_and_clear();
     }
-    let reports: Vec<Report> = reports.into_iter().map(|r| scrub(r, &redactor)).collect();
+    // Nothing is rendered that has not been through the last gate.
+    let reports = reports
+        .into_iter()
+        .map(report::secure::secure)
+        .collect::<Result<Vec<Report>, _>>()
+        .map_err(|e| internal(e.to_string()))?;
     let verdict = report::multi::worst(reports.iter().map(|r| r.verdict));
     let exit = exit_for(verdict);
 
@@ -184,7 +188,6 @@ async fn prepare(
     args: &CheckArgs,
     today: jiff::civil::Date,
     several: bool,
-    redactor: &mut Redactor,
 ) -> Result<Prepared, Failure> {
     let scenario = match (env.simulator, &args.scenario, &env.scenario) {
         (false, _, _) => Scenario::Healthy,
@@ -300,9 +303,9 @@ async fn prepare(
         .into_iter()
         .flatten()
     {
-        redactor.add(s);
+        crate::secret::register(s);
     }
-    let others = other_envs(m, &env.name, redactor);
+    let others = other_envs(m, &env.name);
     let api = OctopusClient::new(ClientConfig {
         base_url: base_url.clone(),
         tier: env.tier,
@@ -447,26 +450,17 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     })
 }
 
-/// Last line of defence: no resolved secret value survives anywhere in the report.
-fn scrub(report: Report, redactor: &Redactor) -> Report {
-    let Ok(mut value) = serde_json::to_value(&report) else {
-        return report;
-    };
-    redactor.scrub_json(&mut value);
-    serde_json::from_value(value).unwrap_or(report)
-}
-
-fn other_envs(m: &Manifest, selected: &str, redactor: &mut Redactor) -> Vec<OtherEnv> {
+fn other_envs(m: &Manifest, selected: &str) -> Vec<OtherEnv> {
     m.envs
         .iter()
         .filter(|e| e.name != selected)
         .map(|e| {
-            let mut digest_of = |r: &Option<SecretRef>| {
+            let digest_of = |r: &Option<SecretRef>| {
                 r.as_ref().map(|r| {
                     // Resolved only to compare digests; a missing value is simply not compared.
                     let resolved = r.resolve(&m.base_dir).ok();
                     if let Some(s) = &resolved {
-                        redactor.add(s);
+                        crate::secret::register(s);
                     }
                     (r.clone(), resolved.map(|s| s.digest()))
                 })

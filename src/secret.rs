@@ -127,31 +127,117 @@ impl SecretRef {
     }
 }
 
-/// Replaces known secret values with `***` in any text that leaves golive.
+/// Replaces secret values with `***` in any text that leaves golive.
+///
+/// Whole-value replacement is not enough: a server may echo a secret JSON-escaped
+/// or URL-encoded, and golive (or the server) may cut a text in the middle of one.
+/// So a redactor masks every run of text that contains any [`Redactor::WINDOW`]-byte
+/// window of a secret, in each encoding golive might print it in (plain,
+/// JSON-escaped, URL-encoded). What survives shares fewer than `WINDOW` consecutive
+/// bytes with any secret. Values shorter than a window are replaced whole.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    values: Vec<Secret>,
+    /// Every encoded form of every value, for comparisons and short values.
+    forms: Vec<String>,
+    /// Every `WINDOW`-byte window of every form at least `WINDOW` long.
+    windows: std::collections::HashSet<[u8; Redactor::WINDOW]>,
 }
 
 impl Redactor {
     /// Shortest value worth scrubbing: shorter ones would mangle ordinary text.
     const MIN_LEN: usize = 4;
+    /// No run of this many bytes of a secret survives scrubbing.
+    pub const WINDOW: usize = 8;
 
     /// Adds a value to scrub.
     pub fn add(&mut self, secret: &Secret) {
-        if secret.expose().len() >= Self::MIN_LEN && !self.values.iter().any(|s| s.0 == secret.0) {
-            self.values.push(secret.clone());
-            // Longest first, so a secret containing another is replaced whole.
-            self.values.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
+        if secret.expose().len() < Self::MIN_LEN || self.forms.iter().any(|f| *f == secret.0) {
+            return;
         }
+        for form in encoded_forms(secret.expose()) {
+            if self.forms.contains(&form) {
+                continue;
+            }
+            for w in form.as_bytes().windows(Self::WINDOW) {
+                if let Ok(w) = <[u8; Self::WINDOW]>::try_from(w) {
+                    self.windows.insert(w);
+                }
+            }
+            self.forms.push(form);
+        }
+        // Longest first, so a short value inside a longer one is replaced whole.
+        self.forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
     }
 
-    /// Returns `text` with every known secret value replaced by `***`.
+    /// Whether there is nothing to scrub.
+    pub fn is_empty(&self) -> bool {
+        self.forms.is_empty()
+    }
+
+    /// Returns `text` with every run that holds a window of a known secret (or a
+    /// whole short secret) replaced by `***`.
     pub fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for s in &self.values {
-            if out.contains(&s.0) {
-                out = out.replace(&s.0, "***");
+        if self.forms.is_empty() {
+            return text.to_string();
+        }
+        let bytes = text.as_bytes();
+        let mut masked = vec![false; bytes.len()];
+        let mut any = false;
+        if bytes.len() >= Self::WINDOW && !self.windows.is_empty() {
+            for (i, w) in bytes.windows(Self::WINDOW).enumerate() {
+                if let Ok(w) = <[u8; Self::WINDOW]>::try_from(w)
+                    && self.windows.contains(&w)
+                {
+                    masked[i..i + Self::WINDOW]
+                        .iter_mut()
+                        .for_each(|m| *m = true);
+                    any = true;
+                }
+            }
+        }
+        for form in self.forms.iter().filter(|f| f.len() < Self::WINDOW) {
+            for (i, _) in text.match_indices(form.as_str()) {
+                masked[i..i + form.len()].iter_mut().for_each(|m| *m = true);
+                any = true;
+            }
+        }
+        if !any {
+            return text.to_string();
+        }
+        // Widen every masked run to character boundaries: never emit half a character.
+        let n = bytes.len();
+        let mut i = 0;
+        while i < n {
+            if !masked[i] {
+                i += 1;
+                continue;
+            }
+            let mut start = i;
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            let mut end = i;
+            while end < n && masked[end] {
+                end += 1;
+            }
+            while end < n && !text.is_char_boundary(end) {
+                end += 1;
+            }
+            masked[start..end].iter_mut().for_each(|m| *m = true);
+            i = end;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut i = 0;
+        while i < n {
+            let start = i;
+            let hidden = masked[i];
+            while i < n && masked[i] == hidden {
+                i += 1;
+            }
+            if hidden {
+                out.push_str("***");
+            } else {
+                out.push_str(&text[start..i]);
             }
         }
         out
@@ -159,7 +245,7 @@ impl Redactor {
 
     /// Scrubs every string inside a JSON value, in place.
     pub fn scrub_json(&self, value: &mut serde_json::Value) {
-        if self.values.is_empty() {
+        if self.forms.is_empty() {
             return;
         }
         match value {
@@ -169,6 +255,113 @@ impl Redactor {
             _ => {}
         }
     }
+}
+
+/// The spellings of `value` golive might print: as is, JSON-escaped (the way
+/// serde_json, JavaScript and Python escape, `/` escaped or not) and URL-encoded
+/// (percent-encoding with either hex case, and form encoding).
+fn encoded_forms(value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_string()];
+    let json = serde_json::to_string(value).unwrap_or_default();
+    let json = json.trim_matches('"').to_string();
+    let ascii: String = json
+        .chars()
+        .flat_map(|c| {
+            if c.is_ascii() {
+                vec![c.to_string()]
+            } else {
+                let mut buf = [0u16; 2];
+                c.encode_utf16(&mut buf)
+                    .iter()
+                    .map(|u| format!("\\u{u:04x}"))
+                    .collect()
+            }
+        })
+        .collect();
+    for j in [json, ascii] {
+        forms.push(j.replace('/', "\\/"));
+        forms.push(j.to_ascii_uppercase_escapes());
+        forms.push(j);
+    }
+    let percent: String = value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    forms.push(lower_hex_escapes(&percent, '%'));
+    forms.push(percent);
+    forms.push(url::form_urlencoded::byte_serialize(value.as_bytes()).collect());
+    let mut unique = Vec::new();
+    for f in forms {
+        if !f.is_empty() && !unique.contains(&f) {
+            unique.push(f);
+        }
+    }
+    unique
+}
+
+trait UpperEscapes {
+    fn to_ascii_uppercase_escapes(&self) -> String;
+}
+
+impl UpperEscapes for String {
+    /// `\u00e9` as `\u00E9`.
+    fn to_ascii_uppercase_escapes(&self) -> String {
+        let mut out = String::with_capacity(self.len());
+        let mut rest = self.as_str();
+        while let Some(i) = rest.find("\\u") {
+            out.push_str(&rest[..i + 2]);
+            let hex: String = rest[i + 2..].chars().take(4).collect();
+            out.push_str(&hex.to_ascii_uppercase());
+            rest = &rest[i + 2 + hex.len()..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// `%2F` as `%2f`.
+fn lower_hex_escapes(text: &str, mark: char) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == mark {
+            for h in chars.by_ref().take(2) {
+                out.push(h.to_ascii_lowercase());
+            }
+        }
+    }
+    out
+}
+
+/// Every secret this process has resolved or been issued, for [`scrub`].
+static KNOWN: std::sync::LazyLock<std::sync::RwLock<Redactor>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Registers a secret with the process-wide scrubber: from now on [`scrub`] masks
+/// it. Called the moment a value is resolved from the manifest or issued by the
+/// API (access and refresh tokens), before any text that might quote it is kept.
+pub fn register(secret: &Secret) {
+    KNOWN.write().unwrap_or_else(|e| e.into_inner()).add(secret);
+}
+
+/// Scrubs every secret registered so far from `text` (see [`Redactor`]).
+pub fn scrub(text: &str) -> String {
+    KNOWN.read().unwrap_or_else(|e| e.into_inner()).scrub(text)
+}
+
+/// [`scrub`] for every string inside a JSON value, in place.
+pub fn scrub_json(value: &mut serde_json::Value) {
+    KNOWN
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .scrub_json(value);
 }
 
 #[cfg(test)]
@@ -222,5 +415,51 @@ mod tests {
         let mut v = serde_json::json!({"a": ["abcd", {"b": "zabcdz"}], "n": 1});
         r.scrub_json(&mut v);
         assert_eq!(v, serde_json::json!({"a": ["***", {"b": "z***z"}], "n": 1}));
+    }
+
+    #[test]
+    fn fragments_and_encodings_of_a_secret_are_scrubbed() {
+        let secret = "sk_live_Ab3/De+Fg\"Hi\\Jk=Lm\u{e9}No_0123456789";
+        let mut r = Redactor::default();
+        r.add(&Secret::new(secret));
+        let json = serde_json::to_string(secret).unwrap();
+        let url: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        let texts = [
+            // Cut by a server or by a reader at any point.
+            format!("echo: {}", &secret[..20]),
+            format!("{} (end)", &secret[12..]),
+            // JSON-escaped, with and without `\/`, and ASCII-only escapes.
+            format!("{{\"password\":{json}}}"),
+            format!("{{\"password\":{}}}", json.replace('/', "\\/")),
+            format!("{{\"password\":{}}}", json.replace('\u{e9}', "\\u00e9")),
+            format!("{{\"password\":{}}}", json.replace('\u{e9}', "\\u00E9")),
+            // URL-encoded, form and percent, either hex case.
+            format!("username=k&password={url}"),
+            format!("password={}", url.to_ascii_lowercase()),
+        ];
+        for text in texts {
+            let out = r.scrub(&text);
+            assert!(out.contains("***"), "{text} -> {out}");
+            for w in secret.as_bytes().windows(Redactor::WINDOW) {
+                let w = String::from_utf8_lossy(w);
+                assert!(!out.contains(&*w), "`{w}` survived in {out}");
+            }
+        }
+        // Ordinary text is left alone, and a cut never splits a character.
+        assert_eq!(r.scrub("nothing to see"), "nothing to see");
+        let out = r.scrub(&format!("\u{e9}\u{e9}{secret}\u{e9}"));
+        assert_eq!(out, "\u{e9}\u{e9}***\u{e9}");
+    }
+
+    #[test]
+    fn the_process_wide_scrubber_knows_registered_values() {
+        register(&Secret::new("golive-test-token-REGISTERED-42"));
+        assert_eq!(
+            scrub("Bearer golive-test-token-REGISTERED-42 rejected"),
+            "Bearer *** rejected"
+        );
+        let mut v = serde_json::json!(["x golive-test-token-REGIS"]);
+        scrub_json(&mut v);
+        assert_eq!(v, serde_json::json!(["x ***"]));
     }
 }

@@ -1,4 +1,13 @@
-//! Small text helpers shared by findings, reports and error messages.
+//! Text helpers shared by findings, reports and error messages, and the one
+//! boundary through which text from outside golive enters it.
+//!
+//! Every text that came from a server, a receiver or a command (messages, ids,
+//! currency codes, bodies, output) passes through [`untrusted`] (or [`printable`],
+//! [`sanitize`]) where it enters golive: escape sequences and control characters
+//! are removed first, then every known secret is scrubbed
+//! ([`crate::secret::scrub`]), and only then is the text shortened, so that no
+//! renderer can print terminal control sequences and no cut can leave a fragment
+//! of a secret behind (SPEC section 8, invariants 2 and 3).
 
 /// Folds line breaks into single spaces: findings and table cells are one-liners.
 pub fn one_line(s: &str) -> String {
@@ -13,14 +22,130 @@ pub fn one_line(s: &str) -> String {
     }
 }
 
+/// Text from outside golive, made safe to print: invalid UTF-8 replaced, escape
+/// sequences and control characters removed ([`sanitize`]), known secrets scrubbed,
+/// surrounding space trimmed, and then shortened to at most `max_chars` characters
+/// (plus `...`). Use it once, where the text enters.
+pub fn untrusted(bytes: &[u8], max_chars: usize) -> String {
+    untrusted_str(&String::from_utf8_lossy(bytes), max_chars)
+}
+
+/// [`untrusted`] for text that is already a string.
+pub fn untrusted_str(text: &str, max_chars: usize) -> String {
+    let clean = crate::secret::scrub(&sanitize(text));
+    shorten(clean.trim(), max_chars)
+}
+
 /// Bytes from the network as text a person can read in one line: invalid UTF-8
-/// replaced, control characters turned into spaces, surrounding space trimmed.
+/// replaced, escape sequences and control characters removed, known secrets
+/// scrubbed, surrounding space trimmed.
 pub fn printable(bytes: &[u8]) -> String {
-    let text: String = String::from_utf8_lossy(bytes)
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    text.trim().to_string()
+    untrusted(bytes, usize::MAX)
+}
+
+/// At most `max_chars` characters of `text`, with `...` added when something was
+/// cut. Cuts at a character boundary. Scrub before shortening, never after.
+pub fn shorten(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+    }
+}
+
+/// Removes everything that could drive a terminal from `text`: ANSI/ECMA-48 escape
+/// sequences (CSI, OSC, DCS, SOS, PM, APC, and two-character escapes, in their 7-bit
+/// and 8-bit forms) are dropped whole, other C0 and C1 control characters (line
+/// breaks and tabs included) become a space, and bidirectional overrides, which can
+/// make a line read differently from what it says, are dropped. Printable Unicode
+/// is kept.
+pub fn sanitize(text: &str) -> String {
+    sanitize_with(text, false)
+}
+
+/// [`sanitize`], but line breaks (`\n`) are kept: for multi-line texts such as a
+/// command's output, which renderers print line by line.
+pub fn sanitize_lines(text: &str) -> String {
+    sanitize_with(text, true)
+}
+
+fn sanitize_with(text: &str, keep_newlines: bool) -> String {
+    if !text.chars().any(needs_care) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => skip_escape(&mut chars),
+            '\u{9b}' => skip_csi(&mut chars),
+            '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
+            '\n' if keep_newlines => out.push('\n'),
+            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => out.push(' '),
+            c if is_bidi_control(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn needs_care(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}' || is_bidi_control(c)
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+
+/// After ESC: the rest of the sequence.
+fn skip_escape(chars: &mut Chars<'_>) {
+    match chars.peek().copied() {
+        Some('[') => {
+            chars.next();
+            skip_csi(chars);
+        }
+        Some(']' | 'P' | 'X' | '^' | '_') => {
+            chars.next();
+            skip_string(chars);
+        }
+        Some(c) if ('\u{20}'..='\u{2f}').contains(&c) => {
+            // nF escape: intermediates, then one final character.
+            while chars
+                .next_if(|c| ('\u{20}'..='\u{2f}').contains(c))
+                .is_some()
+            {}
+            chars.next_if(|c| ('\u{30}'..='\u{7e}').contains(c));
+        }
+        Some(c) if ('\u{30}'..='\u{7e}').contains(&c) => {
+            chars.next();
+        }
+        _ => {}
+    }
+}
+
+/// After CSI: parameters and intermediates, then the final character.
+fn skip_csi(chars: &mut Chars<'_>) {
+    while chars
+        .next_if(|c| ('\u{20}'..='\u{3f}').contains(c))
+        .is_some()
+    {}
+    chars.next_if(|c| ('\u{40}'..='\u{7e}').contains(c));
+}
+
+/// After OSC, DCS, SOS, PM or APC: everything up to the string terminator (BEL,
+/// ESC \ or ST); an unterminated string runs to the end of the text.
+fn skip_string(chars: &mut Chars<'_>) {
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{7}' | '\u{9c}' => return,
+            '\u{1b}' => {
+                chars.next_if_eq(&'\\');
+                return;
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Describes a failed HTTP request by its deepest cause (DNS, refused, reset, TLS),
@@ -42,7 +167,8 @@ pub fn describe_http_error(e: &reqwest::Error) -> String {
         "request failed"
     };
     match cause {
-        Some(c) => format!("{kind}: {c}"),
+        // A cause can quote the server (a certificate's names, a protocol error).
+        Some(c) => format!("{kind}: {}", untrusted_str(&c, 300)),
         None => kind.to_string(),
     }
 }
@@ -60,6 +186,41 @@ mod tests {
     #[test]
     fn printable_cleans_network_bytes() {
         assert_eq!(printable(b"  <html>\r\n\tok\xff "), "<html>   ok\u{fffd}");
+    }
+
+    #[test]
+    fn sanitize_drops_escape_sequences_whole() {
+        let cases = [
+            ("\u{1b}[2Jclear", "clear"),
+            ("\u{1b}[1;31mred\u{1b}[0m", "red"),
+            ("\u{1b}]0;title\u{7}after", "after"),
+            ("\u{1b}]8;;http://x\u{1b}\\link\u{1b}]8;;\u{1b}\\", "link"),
+            ("\u{9b}31mc1", "c1"),
+            ("\u{9d}0;t\u{9c}osc", "osc"),
+            ("\u{1b}Pdcs\u{1b}\\x", "x"),
+            ("\u{1b}cRIS", "RIS"),
+            ("\u{1b}(Bcharset", "charset"),
+            ("a\nb\rc\td\u{7}e\u{7f}f\u{85}g", "a b c d e f g"),
+            ("\u{202e}evil\u{2066}", "evil"),
+            (
+                "caf\u{e9} \u{1f600} \u{4e2d}",
+                "caf\u{e9} \u{1f600} \u{4e2d}",
+            ),
+            ("trailing \u{1b}", "trailing "),
+            ("\u{1b}]unterminated", ""),
+        ];
+        for (input, want) in cases {
+            assert_eq!(sanitize(input), want, "{input:?}");
+        }
+        assert_eq!(sanitize_lines("a\nb\u{1b}[2J\r\n"), "a\nb \n");
+    }
+
+    #[test]
+    fn shorten_cuts_at_char_boundaries() {
+        assert_eq!(shorten("abcdef", 3), "abc...");
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("\u{e9}\u{e9}\u{e9}\u{e9}", 2), "\u{e9}\u{e9}...");
+        assert_eq!(shorten("", 0), "");
     }
 
     #[tokio::test]

@@ -907,7 +907,11 @@ impl Capture {
             }
         }
         let b = self.buf.lock().unwrap_or_else(|e| e.into_inner());
-        tail(&String::from_utf8_lossy(&b))
+        // The command's output enters golive here: cleaned of terminal control and
+        // scrubbed whole (it holds the simulator's credentials), then shortened.
+        tail(&crate::secret::scrub(&crate::text::sanitize_lines(
+            &String::from_utf8_lossy(&b),
+        )))
     }
 }
 

@@ -311,13 +311,17 @@ pub fn parse_echo(body: &[u8]) -> Result<IpAddr, String> {
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(text)
         && let Some(ip) = v.get("ip").and_then(|i| i.as_str())
     {
-        return ip
-            .trim()
-            .parse()
-            .map_err(|_| format!("`ip` is not an address: {ip:.60}"));
+        return ip.trim().parse().map_err(|_| {
+            format!(
+                "`ip` is not an address: {}",
+                crate::text::untrusted_str(ip, 60)
+            )
+        });
     }
-    let shown: String = text.chars().take(60).filter(|c| !c.is_control()).collect();
-    Err(format!("the answer is not an IP address: `{shown}`"))
+    Err(format!(
+        "the answer is not an IP address: `{}`",
+        crate::text::untrusted_str(text, 60)
+    ))
 }
 
 #[cfg(test)]

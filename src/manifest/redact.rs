@@ -117,20 +117,23 @@ fn string_contents(text: &str, span: Range<usize>) -> Range<usize> {
     span
 }
 
-/// Finds `key = "value"` on each line where the key looks sensitive and blanks the
-/// value up to its closing quote or the end of the line. Used as a fallback for text
-/// that did not parse; on parsed text it only repeats the tree's ranges.
+/// Finds `key = value` wherever the key looks sensitive and blanks the value: a
+/// string up to its closing quote (or the end of the line), and every string, bare
+/// word and key inside an array or inline table, across lines, except the variable
+/// name or path of an `env`/`file` reference under a secret key. Used as a fallback
+/// for text that did not parse (a duplicate key, an unclosed string); on parsed text
+/// it only repeats the tree's ranges.
 fn scan_lines(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut line_start = 0;
     for line in text.split_inclusive('\n') {
-        scan_line(line, line_start, &mut out);
+        scan_line(text, line, line_start, &mut out);
         line_start += line.len();
     }
     out
 }
 
-fn scan_line(line: &str, offset: usize, out: &mut Vec<Range<usize>>) {
+fn scan_line(text: &str, line: &str, offset: usize, out: &mut Vec<Range<usize>>) {
     // Credentials in a URL (`https://user:pass@host`), whatever the key.
     for (at, _) in line.match_indices("://") {
         let start = at + 3;
@@ -142,7 +145,6 @@ fn scan_line(line: &str, offset: usize, out: &mut Vec<Range<usize>>) {
             out.push(offset + start..offset + start + userinfo);
         }
     }
-    let bytes = line.as_bytes();
     for (eq, _) in line.match_indices('=') {
         // The key is the last run of key characters (or a quoted key) before `=`.
         let before = line[..eq].trim_end();
@@ -156,33 +158,122 @@ fn scan_line(line: &str, offset: usize, out: &mut Vec<Range<usize>>) {
         if key.is_empty() || !is_sensitive_key(key) {
             continue;
         }
-        let after = eq + 1;
-        let rest = &line[after..];
-        let value_at = after + (rest.len() - rest.trim_start().len());
-        let Some(&quote) = bytes.get(value_at) else {
-            continue;
-        };
-        if quote != b'"' && quote != b'\'' {
-            continue;
-        }
-        let content_start = value_at + 1;
-        let mut end = line.trim_end_matches(['\n', '\r']).len();
-        let mut escaped = false;
-        for (i, c) in line[content_start..].char_indices() {
-            if quote == b'"' && c == '\\' && !escaped {
-                escaped = true;
-                continue;
+        blank_value_text(text, offset + eq + 1, is_secret_key_like(key), out);
+    }
+}
+
+/// Whether a key inside a secret's inline table names a reference (`env`, `file`).
+fn is_ref_key(key: Option<&str>) -> bool {
+    matches!(key, Some("env" | "file"))
+}
+
+/// Blanks the value that starts at byte `at` of `text` (after a sensitive key's
+/// `=`), by a small scan of TOML's value syntax that tolerates broken text.
+fn blank_value_text(text: &str, at: usize, keep_refs: bool, out: &mut Vec<Range<usize>>) {
+    let bytes = text.as_bytes();
+    let mut i = at;
+    while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b'\t') {
+        i += 1;
+    }
+    // Open brackets: `[` for arrays, `{` for inline tables.
+    let mut stack: Vec<u8> = Vec::new();
+    // The last key seen in the innermost inline table.
+    let mut last_key: Option<&str> = None;
+    let followed_by_eq = |from: usize| {
+        text[from..]
+            .trim_start_matches([' ', '\t'])
+            .starts_with('=')
+    };
+    loop {
+        let Some(&c) = bytes.get(i) else { return };
+        match c {
+            b'"' | b'\'' => {
+                let (contents, next) = string_at(text, i);
+                if followed_by_eq(next) {
+                    last_key = text.get(contents.clone());
+                    if !(keep_refs && is_ref_key(last_key)) {
+                        out.push(contents);
+                    }
+                } else if !(keep_refs && stack == [b'{'] && is_ref_key(last_key)) {
+                    // Only a reference's variable name or path is no secret.
+                    out.push(contents);
+                }
+                i = next;
             }
-            if c as u32 == u32::from(quote) && !escaped {
-                end = content_start + i;
-                break;
+            b'[' | b'{' => {
+                stack.push(c);
+                last_key = None;
+                i += 1;
             }
-            escaped = false;
+            b']' | b'}' => {
+                stack.pop();
+                i += 1;
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'\n' if stack.is_empty() => return,
+            b' ' | b'\t' | b'\r' | b'\n' | b',' | b'=' => i += 1,
+            _ => {
+                // A bare word: a key inside a table, or a number, boolean or date.
+                let start = i;
+                while i < bytes.len()
+                    && !matches!(
+                        bytes[i],
+                        b' ' | b'\t' | b'\r' | b'\n' | b',' | b'=' | b']' | b'}' | b'#'
+                    )
+                {
+                    i += 1;
+                }
+                // Stop at a character boundary: a bare word may hold any text here.
+                while !text.is_char_boundary(i) {
+                    i += 1;
+                }
+                let word = text.get(start..i);
+                let is_key = followed_by_eq(i);
+                if is_key {
+                    last_key = word;
+                }
+                if !(is_key && keep_refs && is_ref_key(word)) {
+                    out.push(start..i);
+                }
+            }
         }
-        if end > content_start {
-            out.push(offset + content_start..offset + end);
+        if stack.is_empty() && !matches!(c, b' ' | b'\t') {
+            // A plain value ends with its token; an array or table when it closes.
+            return;
         }
     }
+}
+
+/// The contents of the string literal starting at byte `at` (without its quotes),
+/// and where the text continues after it. An unterminated basic or literal string
+/// runs to the end of its line; a multi-line one to the end of the text.
+fn string_at(text: &str, at: usize) -> (Range<usize>, usize) {
+    let bytes = text.as_bytes();
+    let quote = bytes[at];
+    let triple = bytes.get(at..at + 3) == Some(&[quote; 3][..]);
+    let open = if triple { 3 } else { 1 };
+    let start = at + open;
+    let mut i = start;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if quote == b'"' && b == b'\\' {
+            i += 2;
+            continue;
+        }
+        if !triple && b == b'\n' {
+            return (start..i, i);
+        }
+        if b == quote && (!triple || bytes.get(i..i + 3) == Some(&[quote; 3][..])) {
+            return (start..i, i + open);
+        }
+        i += 1;
+    }
+    let end = bytes.len();
+    (start.min(end)..end, end)
 }
 
 #[cfg(test)]
@@ -244,5 +335,31 @@ mod tests {
         assert!(!out.contains("sk_live"), "{out}");
         let out = blanked("[env.p]\napi_key = { sk_live_as_key = 1 }\n");
         assert!(!out.contains("sk_live"), "{out}");
+    }
+
+    #[test]
+    fn secrets_in_arrays_and_inline_tables_are_blanked_when_the_file_does_not_parse() {
+        // A duplicate key: the file does not parse, so only the scan can blank.
+        for text in [
+            "[env.p]\ntier = \"sandbox\"\ntier = \"sandbox\"\napi_secret = [\"sk_live_ARRAY\"]\n",
+            "[env.p]\ntier = 1\ntier = 2\napi_secret = { env = \"X\", value = \"sk_live_VALUE\" }\n",
+            "[env.p]\ntier = 1\ntier = 2\napi_secret = [\n  \"sk_live_MULTI\",\n]\n",
+            "[env.p]\ntier = 1\ntier = 2\napi_secret = { \"env\" = \"X\", \"sk_live_QKEY\" = 1 }\n",
+            "[env.p]\ntier = 1\ntier = 2\napi_secret = { env = \"X\", value = 12345678 }\n",
+            "[env.p]\ntier = 1\ntier = 2\ntoken = '''sk_live_LIT'''\n",
+            "[env.p]\ntier = 1\ntier = 2\napi_key = { env = \"X\" , file = 'f', sk_live_BARE = 1 }\n",
+        ] {
+            let (_, errors) = DeTable::parse_recoverable(text);
+            assert!(!errors.is_empty(), "the text must not parse: {text}");
+            let out = blanked(text);
+            assert!(!out.contains("sk_live"), "{out}");
+            assert!(!out.contains("12345678"), "{out}");
+        }
+        // The reference itself stays readable.
+        let out = blanked(
+            "[env.p]\ntier = 1\ntier = 2\napi_secret = { env = \"NAME\", value = \"s3cretvalue\" }\n",
+        );
+        assert!(out.contains("env = \"NAME\""), "{out}");
+        assert!(!out.contains("s3cretvalue"), "{out}");
     }
 }

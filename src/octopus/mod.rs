@@ -35,6 +35,12 @@ pub const PRODUCTION_CALL_BUDGET: usize = 5;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Connect timeout for API connections (also bounded by each check's deadline).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest `X-Request-Id` from the API that golive keeps (a KSUID has 27).
+const MAX_REQUEST_ID_CHARS: usize = 128;
+/// Longest API error text (code, message) golive keeps.
+const MAX_ERROR_TEXT_CHARS: usize = 300;
+/// How much of an unexpected body golive quotes.
+const PREVIEW_CHARS: usize = 80;
 /// Most 429 retries of one call.
 const MAX_429_RETRIES: usize = 3;
 
@@ -372,8 +378,10 @@ impl OctopusClient {
                             "login answer is not the documented shape: {e}"
                         ))
                     })?;
+                let token = Secret::new(data.access_token);
+                crate::secret::register(&token);
                 Ok(Session {
-                    token: Secret::new(data.access_token),
+                    token,
                     client_id: data.client_id.map(|v| match v {
                         serde_json::Value::String(s) => s,
                         other => other.to_string(),
@@ -480,12 +488,13 @@ impl OctopusClient {
         let reply = self
             .send(method.clone(), path, session, body, None, log, deadline)
             .await?;
-        let value: serde_json::Value = serde_json::from_slice(&reply.body).map_err(|e| {
+        let mut value: serde_json::Value = serde_json::from_slice(&reply.body).map_err(|e| {
             ApiError::InvalidResponse(format!(
                 "{method} {path}: the answer is not JSON ({e}); it starts with {}",
                 preview(&reply.body)
             ))
         })?;
+        intake(&mut value);
         Ok((reply.status, value, reply.request_id))
     }
 
@@ -542,8 +551,7 @@ impl OctopusClient {
                 let returned = resp
                     .headers()
                     .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string);
+                    .map(|v| crate::text::untrusted(v.as_bytes(), MAX_REQUEST_ID_CHARS));
                 let retry_after = resp
                     .headers()
                     .get("retry-after")
@@ -581,13 +589,7 @@ impl OctopusClient {
                     body: bytes,
                 });
             }
-            let envelope = types::parse_error(&bytes).unwrap_or_else(|| ErrorBody {
-                message: Some(format!(
-                    "(no error envelope; body starts with {})",
-                    preview(&bytes)
-                )),
-                ..ErrorBody::default()
-            });
+            let envelope = error_envelope(&bytes);
             match status {
                 StatusCode::UNAUTHORIZED => return Err(ApiError::Unauthorized { body: envelope }),
                 StatusCode::FORBIDDEN => return Err(ApiError::Forbidden { body: envelope }),
@@ -719,14 +721,59 @@ pub fn is_loopback_host(url: &Url) -> bool {
     }
 }
 
+/// The start of a body that is not what the API documents, safe to quote: the
+/// whole body is cleaned and scrubbed before it is shortened, so a cut can never
+/// leave part of an echoed credential behind.
 fn preview(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         "(an empty body)".into()
     } else {
-        format!(
-            "`{}`",
-            crate::text::printable(&bytes[..bytes.len().min(80)])
-        )
+        format!("`{}`", crate::text::untrusted(bytes, PREVIEW_CHARS))
+    }
+}
+
+/// The error envelope of a non-2xx answer, its texts cleaned where they enter.
+fn error_envelope(bytes: &[u8]) -> ErrorBody {
+    match types::parse_error(bytes) {
+        Some(body) => {
+            let clean =
+                |t: Option<String>| t.map(|t| crate::text::untrusted_str(&t, MAX_ERROR_TEXT_CHARS));
+            ErrorBody {
+                name: clean(body.name),
+                code: clean(body.code),
+                message: clean(body.message),
+            }
+        }
+        None => ErrorBody {
+            message: Some(format!(
+                "(no error envelope; body starts with {})",
+                preview(bytes)
+            )),
+            ..ErrorBody::default()
+        },
+    }
+}
+
+/// Where an API answer enters golive: every issued token (any string under a key
+/// that names a token: `access_token`, `refresh_token`, ...) is registered as a
+/// secret at once, so that no later text can quote it; every other string is
+/// cleaned of terminal control. Token values themselves are kept as sent.
+fn intake(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => *s = crate::text::sanitize(s),
+        Value::Array(items) => items.iter_mut().for_each(intake),
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                match v {
+                    Value::String(token) if k.to_ascii_lowercase().contains("token") => {
+                        crate::secret::register(&Secret::new(token.clone()));
+                    }
+                    _ => intake(v),
+                }
+            }
+        }
+        _ => {}
     }
 }
 

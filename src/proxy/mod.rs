@@ -498,7 +498,8 @@ fn client_reference_of(body: &[u8]) -> Option<String> {
     v.get("client_reference")
         .and_then(serde_json::Value::as_str)
         .filter(|s| !s.is_empty())
-        .map(str::to_string)
+        // The client's own text, printed in timelines: cleaned where it enters.
+        .map(crate::text::sanitize)
 }
 
 /// The proxy's own answer: the documented error envelope, `X-Request-Id` (the

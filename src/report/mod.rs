@@ -7,7 +7,8 @@
 //! [`junit`] for CI test views, [`github`] for Actions annotations and step
 //! summaries, [`markdown`] for a go-live board, [`prometheus`] for dashboards;
 //! [`schema`] describes what [`json`] writes, and [`merge`] combines the JSON
-//! reports of several runners. No renderer decides the verdict or reads global
+//! reports of several runners; [`secure`] is the pass every report goes through
+//! before any renderer sees it. No renderer decides the verdict or reads global
 //! state; colour and verbosity are passed in.
 
 pub mod github;
@@ -20,6 +21,7 @@ pub mod model;
 pub mod multi;
 pub mod prometheus;
 pub mod schema;
+pub mod secure;
 
 #[cfg(test)]
 pub(crate) mod fixtures;

@@ -38,16 +38,11 @@ pub(crate) const SYNC_MAX_QUANTITY: i64 = 5;
 const EVENT_BACKLOG: usize = 1000;
 
 /// The simulator's sandbox credential pair (fake, fixed so that an integration under
-/// development can keep its configuration between runs).
-const SANDBOX_PAIR: (&str, &str) = (
-    "sim_sandbox_key_4kQ9zT2wLx7R",
-    "sim_sandbox_secret_Hc8vN3pYq6JmB1sD",
-);
+/// development can keep its configuration between runs). Random-looking, like real
+/// keys, so that scrubbing them never masks ordinary words in a report.
+const SANDBOX_PAIR: (&str, &str) = ("simk_sbx_4kQ9zT2wLx7R", "sims_sbx_Hc8vN3pYq6JmB1sD");
 /// The simulator's production credential pair (fake).
-const PRODUCTION_PAIR: (&str, &str) = (
-    "sim_production_key_9Wd3Fh6KsP2a",
-    "sim_production_secret_Zt5bR8xGm4LyE7uC",
-);
+const PRODUCTION_PAIR: (&str, &str) = ("simk_prd_9Wd3Fh6KsP2a", "sims_prd_Zt5bR8xGm4LyE7uC");
 
 /// The credential pair bound to `tier`: (API key, API secret).
 pub(crate) fn credentials(tier: Tier) -> (&'static str, &'static str) {
