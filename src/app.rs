@@ -590,8 +590,13 @@ async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
             let shown = crate::secret::scrub(&crate::text::sanitize_lines(
                 &String::from_utf8_lossy(&body),
             ));
+            // Each line of the answer is marked as the receiver's, so that no line
+            // of it can pass for golive's own.
             if !shown.trim().is_empty() {
-                text.push_str(&format!("<\n{}\n", shown.trim_end()));
+                text.push_str("<\n");
+                for line in shown.trim_end().lines() {
+                    text.push_str(&format!("< {line}\n"));
+                }
             }
             if status.is_success() {
                 Exit::Ready

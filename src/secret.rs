@@ -151,7 +151,7 @@ impl Redactor {
 
     /// Adds a value to scrub.
     pub fn add(&mut self, secret: &Secret) {
-        if secret.expose().len() < Self::MIN_LEN || self.forms.iter().any(|f| *f == secret.0) {
+        if secret.expose().len() < Self::MIN_LEN || self.forms.contains(&secret.0) {
             return;
         }
         for form in encoded_forms(secret.expose()) {

@@ -36,9 +36,9 @@ pub(crate) const ROUTE_KEY: &str = "POST /_receiver/octopus";
 /// The simulator's webhook secret (fake, fixed so that a receiver under development
 /// can keep its configuration between runs): the reference receiver verifies with it
 /// and the simulator signs its deliveries with it.
-pub(crate) const WEBHOOK_SECRET: &str = "whsec_golive_sim_R7kQ2mX9vT4pL8sN";
+pub(crate) const WEBHOOK_SECRET: &str = "whsec_R7kQ2mX9vT4pL8sNc3Yd";
 /// The secret [`Scenario::ReceiverWrongSecret`] verifies with instead.
-pub(crate) const OTHER_WEBHOOK_SECRET: &str = "whsec_golive_sim_other_B3nF6yW1cJ5hD0zG";
+pub(crate) const OTHER_WEBHOOK_SECRET: &str = "whsec_B3nF6yW1cJ5hD0zGq8Ua";
 /// How far `X-Timestamp` may be from now, either way (documented: 5 minutes).
 const REPLAY_WINDOW_SECS: i64 = 300;
 /// How long [`Scenario::ReceiverSlow`] takes to acknowledge.

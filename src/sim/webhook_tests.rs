@@ -130,7 +130,7 @@ async fn receiver_accepts_a_valid_delivery_and_processes_it_after() {
         h.receiver_url(),
         format!("{}/_receiver/octopus", h.base_url())
     );
-    assert!(h.webhook_secret().expose().starts_with("whsec_golive_sim_"));
+    assert!(h.webhook_secret().expose().starts_with("whsec_"));
 }
 
 #[tokio::test]
