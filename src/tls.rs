@@ -190,13 +190,15 @@ fn describe(
         |t: i64| jiff::Timestamp::from_second(t).map_or_else(|_| t.to_string(), |t| t.to_string());
     let not_after = validity.not_after.timestamp();
     let now = jiff::Timestamp::now().as_second();
-    let subject = cert.subject().to_string();
-    let issuer = cert.issuer().to_string();
+    let (subject, issuer) = (cert.subject().to_string(), cert.issuer().to_string());
+    // Names in a certificate, and a verifier's error quoting them, are the
+    // server's words: cleaned where they enter.
+    let clean = |t: &str| crate::text::untrusted_str(t, 300);
     Ok(TlsFacts {
-        untrusted: verdict.err().map(|e| e.to_string()),
+        untrusted: verdict.err().map(|e| clean(&e.to_string())),
         self_signed: subject == issuer,
-        subject,
-        issuer,
+        subject: clean(&subject),
+        issuer: clean(&issuer),
         not_before: ts(validity.not_before.timestamp()),
         not_after: ts(not_after),
         days_left: (not_after - now).div_euclid(86_400),

@@ -185,8 +185,9 @@ impl Receiver {
         } = verdict;
         tracing::info!(
             target: "golive::sim",
-            event_id = %event.event_id,
-            event_type = %event.event_type,
+            // A sender's words: no terminal control reaches the log.
+            event_id = %crate::text::sanitize(&event.event_id),
+            event_type = %crate::text::sanitize(&event.event_type),
             status = status.as_u16(),
             verified = event.verified,
             duplicate = event.duplicate,
