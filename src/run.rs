@@ -395,9 +395,14 @@ pub fn render(
                     Verdict::NotReady => "NOT READY",
                     Verdict::Inconclusive => "INCONCLUSIVE",
                 };
+                let simulated = if reports.iter().all(|r| r.environment.simulator) {
+                    " (simulated)"
+                } else {
+                    ""
+                };
                 out.extend_from_slice(
                     format!(
-                        "\nOverall: {word} — worst of {} environments (exit {})\n",
+                        "\nOverall: {word}{simulated} — worst of {} environments (exit {})\n",
                         reports.len(),
                         exit_for(verdict).code()
                     )

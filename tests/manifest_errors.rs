@@ -103,6 +103,26 @@ fn bad_duration() {
 }
 
 #[test]
+fn a_production_env_with_a_leftover_simulator_flag_is_refused_not_ready() {
+    // SPEC 8.1: this used to validate and `check` said READY against the simulator.
+    let text = "version = 1\ndefault_env = \"prod\"\n\n[env.prod]\ntier = \"production\"\nsimulator = true\nbase_url = \"https://api.octopuscards.io\"\napi_key = { env = \"API_KEY_PROD\" }\negress_allowlist = [\"203.0.113.0/28\"]\n\n[[check]]\nid = \"credentials\"\nkind = \"credentials\"\n\n[[check]]\nid = \"egress\"\nkind = \"egress\"\n";
+    let stderr = refused(
+        text,
+        &[
+            ("7:1", "remove `base_url` or remove `simulator = true`"),
+            ("8:1", "remove `api_key` or remove `simulator = true`"),
+            (
+                "9:1",
+                "remove `egress_allowlist` or remove `simulator = true`",
+            ),
+        ],
+    );
+    assert!(stderr.contains("  | base_url = "), "{stderr}");
+    assert!(stderr.contains("  | ^^^^^^^^\n"), "{stderr}");
+    assert!(stderr.contains("3 errors in checks.toml"), "{stderr}");
+}
+
+#[test]
 fn literal_secret_is_refused_and_never_echoed() {
     let text = "version = 1\n\n[env.prod]\ntier = \"production\"\napi_key = \"sk_live_LEAKME123\"\napi_secret = { env = \"API_SECRET_PROD\" }\n";
     for sub in ["check", "validate", "list"] {

@@ -527,6 +527,7 @@ fn env_values_are_checked() {
                 "checks.toml:13:12: error: unknown scenario `lowbalance` (did you mean `low-balance`?); known scenarios: {}",
                 crate::sim::scenario::Scenario::names()
             ),
+            "checks.toml:14:1: error: `ca_file` is a real setting, but env `c` has `simulator = true`, which ignores it and runs against golive's simulator; remove `ca_file` or remove `simulator = true`",
             "checks.toml:14:11: error: invalid type for `ca_file`: expected a string, found an integer",
         ]
     );
@@ -540,6 +541,60 @@ fn a_simulator_env_with_a_scenario_parses() {
     );
     assert_eq!(m.envs[0].scenario.as_deref(), Some("blocked-ip"));
     assert_eq!(m.default_env, None);
+}
+
+#[test]
+fn a_simulator_env_refuses_every_real_setting_at_its_key() {
+    // SPEC 8.1: a leftover `simulator = true` must not turn a real env into a
+    // simulated READY.
+    let text = "version = 1\n[env.prod]\ntier = \"production\"\nsimulator = true\n\
+base_url = \"https://api.octopuscards.io\"\n\
+api_key = { env = \"K\" }\n\
+api_secret = { file = \"s\" }\n\
+webhook_url = \"https://hooks.example.com/x\"\n\
+webhook_secret = { env = \"W\" }\n\
+egress_allowlist = [\"203.0.113.0/28\"]\n\
+egress_ip = \"auto\"\n\
+egress_echo_url = \"https://checkip.example.com\"\n\
+ca_file = \"root.pem\"\n";
+    let e = err(text);
+    let keys = [
+        "base_url",
+        "api_key",
+        "api_secret",
+        "webhook_url",
+        "webhook_secret",
+        "egress_allowlist",
+        "egress_ip",
+        "egress_echo_url",
+        "ca_file",
+    ];
+    assert_eq!(e.diagnostics.len(), keys.len(), "{}", e.render());
+    for (i, (d, key)) in e.diagnostics.iter().zip(keys).enumerate() {
+        assert_at(
+            d,
+            5 + i,
+            1,
+            key.len(),
+            &format!(
+                "`{key}` is a real setting, but env `prod` has `simulator = true`, which ignores it and runs against golive's simulator; remove `{key}` or remove `simulator = true`"
+            ),
+        );
+    }
+    // The same keys without `simulator = true`, or `simulator = false`, are fine.
+    ok(&text.replace("simulator = true\n", ""));
+    ok(&text.replace("simulator = true", "simulator = false"));
+    // One real key in a sandbox simulator env is enough.
+    let d = single(
+        "version = 1\n[env.demo]\ntier = \"sandbox\"\nsimulator = true\nscenario = \"low-balance\"\nwebhook_url = \"https://x.example.com/h\"\n",
+    );
+    assert_at(
+        &d,
+        6,
+        1,
+        "webhook_url".len(),
+        "remove `webhook_url` or remove `simulator = true`",
+    );
 }
 
 #[test]
