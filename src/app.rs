@@ -434,6 +434,13 @@ async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
         }
         other => return Err(usage(format!("--url {url}: unsupported scheme `{other}`"))),
     }
+    // An Octopus API host, however spelled (SPEC 8.4), is not a webhook receiver:
+    // a delivery carries the webhook secret, which has no business going there.
+    if let Some(tier) = crate::tier::Tier::of_host(&url) {
+        return Err(usage(format!(
+            "--url {url} is the Octopus {tier} API, not a webhook receiver; send deliveries to your own endpoint"
+        )));
+    }
     let reference = match (&args.secret_env, &args.secret_file) {
         (Some(name), _) => crate::secret::SecretRef::Env(name.clone()),
         (None, Some(path)) => crate::secret::SecretRef::File(path.clone()),

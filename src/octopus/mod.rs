@@ -87,6 +87,9 @@ pub enum ApiError {
     /// There are no credentials to log in with.
     #[error("no credentials to log in with")]
     NoCredentials,
+    /// The base URL is the other tier's API host: nothing is sent (SPEC 8.4).
+    #[error("refusing to call {0}")]
+    WrongTierHost(String),
 }
 
 fn describe(body: &ErrorBody) -> String {
@@ -267,7 +270,10 @@ pub struct ClientConfig {
 pub struct OctopusClient {
     http: reqwest::Client,
     base: Url,
+    /// The tier whose rules apply: production's whenever the host is production's.
     tier: Tier,
+    /// Set when the env's tier and its host's tier differ: then nothing is sent.
+    wrong_tier_host: Option<String>,
     calls_made: AtomicUsize,
     session: OnceCell<Result<Session, ApiError>>,
     wallets: OnceCell<Result<WalletBook, ApiError>>,
@@ -307,10 +313,23 @@ impl OctopusClient {
         let http = builder
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        // One notion of a host (SPEC 8.4): whatever the env says, a client aimed at
+        // the production host keeps production's budget, and a client aimed at the
+        // other tier's host sends nothing at all.
+        let host_tier = Tier::of_host(&config.base_url);
+        let tier = host_tier.unwrap_or(config.tier).max_safety(config.tier);
+        let wrong_tier_host = host_tier.filter(|h| *h != config.tier).map(|h| {
+            format!(
+                "{}: it is the {h} API host, and this env's tier is {}",
+                crate::tier::normalize_host(config.base_url.host_str().unwrap_or("")),
+                config.tier
+            )
+        });
         Ok(Arc::new(OctopusClient {
             http,
             base: config.base_url,
-            tier: config.tier,
+            tier,
+            wrong_tier_host,
             calls_made: AtomicUsize::new(0),
             session: OnceCell::new(),
             wallets: OnceCell::new(),
@@ -505,6 +524,9 @@ impl OctopusClient {
             .base
             .join(path)
             .map_err(|e| ApiError::Transport(format!("cannot build the URL for {path}: {e}")))?;
+        if let Some(why) = &self.wrong_tier_host {
+            return Err(ApiError::WrongTierHost(why.clone()));
+        }
         let mut retries = 0;
         loop {
             if self.tier == Tier::Production
@@ -747,6 +769,61 @@ mod tests {
             retry_after_from_message("Rate limit exceeded. Retry after 12 seconds."),
             Some(Duration::from_secs(12))
         );
+    }
+
+    fn client(base: &str, tier: Tier) -> Arc<OctopusClient> {
+        OctopusClient::new(ClientConfig {
+            base_url: Url::parse(base).unwrap(),
+            tier,
+            ca_pem: None,
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_client_aimed_at_the_other_tiers_host_sends_nothing() {
+        // SPEC 8.4: every spelling of the production host is the production host.
+        // The refusal comes before any connection, so no traffic can leave here.
+        for base in [
+            "https://API.OCTOPUSCARDS.IO",
+            "https://api.octopuscards.io./",
+            "https://Api.OctopusCards.Io./",
+        ] {
+            let api = client(base, Tier::Sandbox);
+            assert_eq!(
+                api.tier,
+                Tier::Production,
+                "{base}: production's budget applies"
+            );
+            let creds = Credentials {
+                key: Secret::new("k"),
+                secret: Secret::new("s"),
+            };
+            let log = CallLog::default();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let e = api.login(Some(&creds), &log, deadline).await.unwrap_err();
+            assert!(
+                matches!(&e, ApiError::WrongTierHost(why) if why.starts_with("api.octopuscards.io: it is the production API host")),
+                "{base}: {e:?}"
+            );
+            assert_eq!(api.calls_made(), 0, "{base}");
+            assert!(log.calls().is_empty(), "{base}");
+        }
+        // A production env on the sandbox host: refused, and production's rules.
+        let api = client("https://SANDBOX-API.octopuscards.io.", Tier::Production);
+        assert_eq!(api.tier, Tier::Production);
+        assert!(api.wrong_tier_host.is_some());
+        // The right pairings and other hosts are left alone.
+        for (base, tier) in [
+            ("https://api.octopuscards.io./", Tier::Production),
+            ("https://sandbox-api.octopuscards.io", Tier::Sandbox),
+            ("http://127.0.0.1:1", Tier::Sandbox),
+            ("http://127.0.0.1:1", Tier::Production),
+        ] {
+            let api = client(base, tier);
+            assert_eq!(api.tier, tier, "{base}");
+            assert!(api.wrong_tier_host.is_none(), "{base}");
+        }
     }
 
     #[test]
