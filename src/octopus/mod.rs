@@ -37,6 +37,10 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most 429 retries of one call.
 const MAX_429_RETRIES: usize = 3;
+/// The longest `Retry-After` golive takes at its word (one day): a longer one is
+/// read as this, so no arithmetic on it can overflow (SPEC 8.5). No check's
+/// budget comes near it, so such a 429 is reported as rate limited, not waited for.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(86_400);
 
 /// Why an API call gave no usable answer. Messages never contain secrets.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -623,8 +627,11 @@ impl OctopusClient {
                                 .as_deref()
                                 .and_then(retry_after_from_message)
                         })
-                        .unwrap_or(Duration::from_secs(1));
-                    let fits = Instant::now() + wait + Duration::from_millis(50) < deadline;
+                        .unwrap_or(Duration::from_secs(1))
+                        .min(MAX_RETRY_AFTER);
+                    let fits = Instant::now()
+                        .checked_add(wait.saturating_add(Duration::from_millis(50)))
+                        .is_some_and(|ready| ready < deadline);
                     if retries >= MAX_429_RETRIES || !fits {
                         return Err(ApiError::RateLimited {
                             retry_after: Some(wait),
@@ -669,7 +676,7 @@ async fn read_capped(
 ) -> Result<Vec<u8>, ApiError> {
     if resp
         .content_length()
-        .is_some_and(|n| n as usize > MAX_BODY_BYTES)
+        .is_some_and(|n| u64::try_from(MAX_BODY_BYTES).is_ok_and(|max| n > max))
     {
         return Err(ApiError::InvalidResponse(format!(
             "{method} {path}: the answer is larger than {} KiB",
@@ -705,16 +712,18 @@ async fn read_capped(
     }
 }
 
-/// Parses `Retry-After`: delay-seconds or an HTTP-date.
+/// Parses `Retry-After`: delay-seconds or an HTTP-date, at most
+/// [`MAX_RETRY_AFTER`] (any number of digits: a longer delay is capped, not refused).
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let v = value.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        let secs = v.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
     }
     let when = jiff::fmt::rfc2822::parse(v).ok()?.timestamp();
     let now = jiff::Timestamp::now();
-    let secs = when.as_second().saturating_sub(now.as_second());
-    Some(Duration::from_secs(secs.max(0) as u64))
+    let secs = u64::try_from(when.as_second().saturating_sub(now.as_second())).unwrap_or(0);
+    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
 }
 
 /// The docs' fallback: "Rate limit exceeded. Retry after 12 seconds."
@@ -726,7 +735,11 @@ fn retry_after_from_message(message: &str) -> Option<Duration> {
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
-    digits.parse().ok().map(Duration::from_secs)
+    if digits.is_empty() {
+        return None;
+    }
+    let secs = digits.parse::<u64>().unwrap_or(u64::MAX);
+    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
 }
 
 /// Whether a URL's host is a loopback name or address.
@@ -765,6 +778,21 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after(""), None);
+        assert_eq!(parse_retry_after("-1"), None);
+        // SPEC 8.5: no wrap-around, whatever the server says.
+        for huge in [
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999999999999999",
+            "Tue, 31 Dec 2999 23:59:59 GMT",
+        ] {
+            assert_eq!(parse_retry_after(huge), Some(MAX_RETRY_AFTER), "{huge}");
+        }
+        assert_eq!(
+            retry_after_from_message("Retry after 18446744073709551615 seconds"),
+            Some(MAX_RETRY_AFTER)
+        );
         assert_eq!(
             retry_after_from_message("Rate limit exceeded. Retry after 12 seconds."),
             Some(Duration::from_secs(12))
@@ -824,6 +852,45 @@ mod tests {
             assert_eq!(api.tier, tier, "{base}");
             assert!(api.wrong_tier_host.is_none(), "{base}");
         }
+    }
+
+    /// A loopback server that answers every connection with `answer`.
+    async fn answering(answer: &'static str) -> Url {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn an_enormous_retry_after_is_rate_limited_not_a_panic() {
+        // SPEC 8.5: this used to panic with "overflow when adding duration to instant".
+        let base = answering(
+            "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 18446744073709551615\r\n\
+             Content-Length: 0\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        let api = client(base.as_str(), Tier::Sandbox);
+        let creds = Credentials {
+            key: Secret::new("k"),
+            secret: Secret::new("s"),
+        };
+        let log = CallLog::default();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let e = api.login(Some(&creds), &log, deadline).await.unwrap_err();
+        assert!(
+            matches!(e, ApiError::RateLimited { retry_after: Some(d) } if d == MAX_RETRY_AFTER),
+            "{e:?}"
+        );
+        assert_eq!(api.calls_made(), 1, "not waited for, not retried");
     }
 
     #[test]
