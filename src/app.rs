@@ -231,10 +231,10 @@ fn list(args: &ListArgs) -> Result<Exit, Failure> {
     let planned = runner::plan(&m, &env.name, &[], &[]).map_err(|e| usage(e.to_string()))?;
     let width = planned
         .iter()
-        .map(|p| p.spec.id.len())
+        .map(|p| p.spec.id.chars().count())
         .max()
         .unwrap_or(2)
-        .max(2);
+        .clamp(2, report::human::MAX_COLUMN);
     let mut text = format!(
         "{:width$}  {:13}  {:8}  {}\n",
         "ID", "KIND", "SEVERITY", "TAGS"

@@ -309,3 +309,31 @@ fn diagnostic_lines_start_with_the_location() {
         "first stderr line: {first}"
     );
 }
+
+/// SPEC 8.5: a 65,536-character check id used to validate, then panic `list` and
+/// `check` (exit 101). Now every command refuses it at its line with exit 2.
+#[test]
+fn an_over_long_check_id_is_a_manifest_error_for_every_command() {
+    let text = format!(
+        "{HEAD}\n[[check]]\nid = \"{}\"\nkind = \"credentials\"\n",
+        "a".repeat(65_536)
+    );
+    for sub in ["check", "validate", "list"] {
+        let out = run_in(&text, sub, &[]);
+        assert_eq!(
+            out.code,
+            2,
+            "golive {sub}: {}",
+            &out.stderr[..out.stderr.len().min(500)]
+        );
+        assert!(out.stdout.is_empty(), "golive {sub}");
+        assert!(
+            out.stderr.contains(
+                "checks.toml:9:6: error: `id` is 65536 characters long; at most 64 are allowed"
+            ),
+            "golive {sub}: {}",
+            &out.stderr[..out.stderr.len().min(500)]
+        );
+        assert!(!out.stderr.contains("panicked"), "golive {sub}");
+    }
+}

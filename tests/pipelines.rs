@@ -1616,3 +1616,41 @@ fn forced_colour_never_reaches_a_machine_format() {
         );
     }
 }
+
+/// SPEC 8.5: a crafted report with a 70,000-character check id or a wrapped
+/// duration used to panic `report merge` (exit 101); it is refused with exit 2
+/// naming the file, in every format, and nothing reaches stdout.
+#[test]
+fn merge_refuses_crafted_values_without_a_panic() {
+    let (dir, m) = fleet();
+    let ok = report_file(&m, dir.path(), "ok", "ok.json");
+    let mut crafted: Value = serde_json::from_str(&std::fs::read_to_string(&ok).unwrap()).unwrap();
+    crafted["checks"][0]["id"] = "x".repeat(70_000).into();
+    std::fs::write(dir.path().join("crafted.json"), crafted.to_string()).unwrap();
+    for format in ["human", "markdown", "json"] {
+        let out = merge_in(dir.path(), &["ok.json", "crafted.json", "--format", format]);
+        assert_eq!(out.code, 2, "{format}: {}", out.stderr);
+        assert!(out.stdout.is_empty(), "{format}: {}", out.stdout);
+        assert!(
+            out.stderr
+                .contains("crafted.json is not a golive report: the check id `checks[0].id` is 70000 characters long"),
+            "{format}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    }
+    // Durations at the top of u64 render, they do not overflow.
+    let mut slow: Value = serde_json::from_str(&std::fs::read_to_string(&ok).unwrap()).unwrap();
+    slow["duration_ms"] = u64::MAX.into();
+    slow["checks"][0]["duration_ms"] = u64::MAX.into();
+    std::fs::write(dir.path().join("slow.json"), slow.to_string()).unwrap();
+    for format in ["human", "markdown"] {
+        let out = merge_in(dir.path(), &["slow.json", "--format", format]);
+        assert_eq!(out.code, 0, "{format}: {}", out.stderr);
+        assert!(
+            out.stdout.contains("307445734561825m51s"),
+            "{format}: {}",
+            out.stdout
+        );
+    }
+}

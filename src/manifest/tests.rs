@@ -598,6 +598,101 @@ ca_file = \"root.pem\"\n";
 }
 
 #[test]
+fn over_long_values_are_manifest_errors_at_their_line() {
+    // SPEC 8.5: a 65,536-character id used to validate, then panic `list` and the
+    // human report.
+    let long_id = "a".repeat(65_536);
+    let d = single(&format!(
+        "{HEAD}[[check]]\nid = \"{long_id}\"\nkind = \"credentials\"\n"
+    ));
+    assert_at(
+        &d,
+        5,
+        6,
+        long_id.len() + 2,
+        "`id` is 65536 characters long; at most 64 are allowed",
+    );
+    // At the limit, fine.
+    let id64 = "b".repeat(64);
+    let m = ok(&format!(
+        "{HEAD}[[check]]\nid = \"{id64}\"\nkind = \"credentials\"\ntags = [\"{id64}\"]\n"
+    ));
+    assert_eq!(m.checks[0].id, id64);
+
+    let cases = [
+        (
+            format!(
+                "{HEAD}[[check]]\nid = \"c\"\nkind = \"credentials\"\ntags = [\"{}\"]\n",
+                "t".repeat(65)
+            ),
+            7,
+            "an element of `tags` is 65 characters long; at most 64",
+        ),
+        (
+            format!(
+                "{HEAD}[[check]]\nid = \"k\"\nkind = \"attestation\"\ntitle = \"{}\"\n",
+                "T".repeat(201)
+            ),
+            7,
+            "`title` is 201 characters long; at most 200",
+        ),
+        (
+            format!(
+                "{HEAD}[[check]]\nid = \"k\"\nkind = \"attestation\"\nsigned_off_by = \"{}\"\n",
+                "o".repeat(201)
+            ),
+            7,
+            "`signed_off_by` is 201 characters long; at most 200",
+        ),
+        (
+            format!(
+                "{HEAD}[[check]]\nid = \"k\"\nkind = \"attestation\"\nevidence = \"{}\"\n",
+                "e".repeat(1001)
+            ),
+            7,
+            "`evidence` is 1001 characters long; at most 1000",
+        ),
+        (
+            format!(
+                "version = 1\n[env.{}]\ntier = \"sandbox\"\n",
+                "n".repeat(65)
+            ),
+            2,
+            "env name is 65 characters long; at most 64",
+        ),
+        (
+            format!(
+                "{HEAD}base_url = \"https://example.com/{}\"\n",
+                "p".repeat(1000)
+            ),
+            4,
+            "`base_url` is 1020 characters long; at most 1000",
+        ),
+        (
+            format!(
+                "{HEAD}[[check]]\nid = \"c\"\nkind = \"credentials\"\n[[waiver]]\ncheck = \"c\"\nreason = \"{}\"\nowner = \"o\"\nexpires = 2026-12-01\n",
+                "r".repeat(1001)
+            ),
+            9,
+            "`reason` is 1001 characters long; at most 1000",
+        ),
+        (
+            format!(
+                "{HEAD}[[check]]\nid = \"c\"\nkind = \"credentials\"\n[[waiver]]\ncheck = \"c\"\nreason = \"r\"\nowner = \"{}\"\nexpires = 2026-12-01\n",
+                "o".repeat(201)
+            ),
+            10,
+            "`owner` is 201 characters long; at most 200",
+        ),
+    ];
+    for (text, line, needle) in cases {
+        let d = single(&text);
+        assert_eq!(d.line, line, "{needle}: {}", d.message);
+        assert!(d.message.contains(needle), "{needle}: {}", d.message);
+    }
+}
+
+#[test]
 fn a_literal_secret_is_refused_and_never_echoed() {
     let text = "version = 1\n[env.prod]\ntier = \"production\"\napi_key = \"sk_live_LEAKME123\"\n\
 webhook_secret = \"\"\"\nsk_live_LEAKME123\"\"\"\napi_secret = { env = \"X\", value = \"sk_live_LEAKME123\" }\n";

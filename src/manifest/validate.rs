@@ -231,6 +231,8 @@ fn env(f: &Field<'_, '_>, d: &mut Diags) -> Option<EnvSpec> {
     if name.trim().is_empty() {
         d.error(f.key_span.clone(), "env name must not be empty");
         ok = false;
+    } else if !raw::within(name, raw::MAX_NAME, "env name", f.key_span.clone(), d) {
+        ok = false;
     }
     let t = raw::table(f.value, &format!("env `{}`", show(name)), d)?;
     let context = format!("in env `{}`", show(name));
@@ -628,7 +630,10 @@ fn waivers(
             raw::non_empty_string(f.value, &f.what(), d).map(str::to_string)
         };
         let reason = t.required("reason", context, &mut ok, d, text);
-        let owner = t.required("owner", context, &mut ok, d, text);
+        let owner = t.required("owner", context, &mut ok, d, |f, d| {
+            raw::string_max(f.value, &f.what(), raw::MAX_LABEL, d)?;
+            text(f, d)
+        });
         let expires = t.required("expires", context, &mut ok, d, |f, d| {
             raw::date(f.value, &f.what(), d)
         });

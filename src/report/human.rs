@@ -427,16 +427,25 @@ pub(super) fn duration(ms: u64) -> String {
         1_000..=9_994 => format!("{:.2}s", ms as f64 / 1000.0),
         9_995..=59_949 => format!("{:.1}s", ms as f64 / 1000.0),
         _ => {
-            let secs = (ms + 500) / 1000;
+            let secs = ms.saturating_add(500) / 1000;
             format!("{}m{:02}s", secs / 60, secs % 60)
         }
     };
     format!("{text:>DURATION_WIDTH$}")
 }
 
-/// Longest string, in characters, for column padding.
+/// Widest a padded column gets: a longer value (only a hand-made report could hold
+/// one) is printed whole and pushes its own line only, and no padding width comes
+/// near the formatter's limit of 65535, past which `format!` panics (SPEC 8.5).
+pub(crate) const MAX_COLUMN: usize = 64;
+
+/// Longest string, in characters, for column padding, at most [`MAX_COLUMN`].
 fn width<'a>(items: impl Iterator<Item = &'a str>) -> usize {
-    items.map(|s| s.chars().count()).max().unwrap_or(0)
+    items
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(MAX_COLUMN)
 }
 
 pub(super) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
@@ -659,6 +668,19 @@ mod tests {
     }
 
     #[test]
+    fn over_long_ids_and_kinds_render_without_a_panic() {
+        // SPEC 8.5: a padding width past 65535 used to panic `format!`.
+        let mut report = fixtures::all_statuses();
+        report.checks[0].id = "x".repeat(70_000);
+        report.checks[1].kind = "k".repeat(70_000);
+        let text = render_to_string(&report, false, 0);
+        assert!(text.contains(&"x".repeat(70_000)));
+        // Ordinary ids still line up on the padded column.
+        let short = render_to_string(&fixtures::all_statuses(), false, 0);
+        assert!(short.contains("webhook "), "{short}");
+    }
+
+    #[test]
     fn durations() {
         for (ms, want) in [
             (0, "   0ms"),
@@ -671,6 +693,7 @@ mod tests {
             (59_900, " 59.9s"),
             (59_950, " 1m00s"),
             (125_000, " 2m05s"),
+            (u64::MAX, "307445734561825m51s"),
         ] {
             assert_eq!(duration(ms), want, "{ms}ms");
         }
