@@ -250,10 +250,10 @@ fn list(args: &ListArgs) -> Result<Exit, Failure> {
     let planned = runner::plan(&m, &env.name, &[], &[]).map_err(|e| usage(e.to_string()))?;
     let width = planned
         .iter()
-        .map(|p| p.spec.id.len())
+        .map(|p| p.spec.id.chars().count())
         .max()
         .unwrap_or(2)
-        .max(2);
+        .clamp(2, report::human::MAX_COLUMN);
     let mut text = format!(
         "{:width$}  {:13}  {:8}  {}\n",
         "ID", "KIND", "SEVERITY", "TAGS"
@@ -452,6 +452,13 @@ async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
             )));
         }
         other => return Err(usage(format!("--url {url}: unsupported scheme `{other}`"))),
+    }
+    // An Octopus API host, however spelled (SPEC 8.4), is not a webhook receiver:
+    // a delivery carries the webhook secret, which has no business going there.
+    if let Some(tier) = crate::tier::Tier::of_host(&url) {
+        return Err(usage(format!(
+            "--url {url} is the Octopus {tier} API, not a webhook receiver; send deliveries to your own endpoint"
+        )));
     }
     let reference = match (&args.secret_env, &args.secret_file) {
         (Some(name), _) => crate::secret::SecretRef::Env(name.clone()),

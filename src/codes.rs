@@ -466,6 +466,11 @@ codes! {
         "A probe that did not finish proved nothing; the result is inconclusive.",
         "Find out which call hung (run with -v), or raise the check's timeout if the endpoint is merely slow.",
         None }
+    CHECK_CRASHED = { "check-crashed", "runner", Fail, true,
+        "The check stopped on an internal error (a panic in golive) before it finished.",
+        "A check that crashed proved nothing; the result is inconclusive, and it is not the endpoint's fault or a timeout.",
+        "This is a bug in golive: report it with the panic message printed on stderr and the check's kind; rerun with -v for the calls it made.",
+        None }
     RUN_TIMEOUT = { "run-timeout", "runner", Fail, true,
         "The whole run's --timeout expired before the check finished.",
         "The check was cancelled; it proved nothing.",

@@ -68,6 +68,16 @@ pub fn parse(input: &str) -> Result<Duration, DurationError> {
     Ok(Duration::from_millis(total as u64))
 }
 
+/// `start + d`, saturating at a distant future (about 30 years on) instead of
+/// overflowing: a humane duration may be as long as `u64::MAX` milliseconds.
+pub fn instant_after(start: tokio::time::Instant, d: Duration) -> tokio::time::Instant {
+    const FAR: Duration = Duration::from_secs(30 * 365 * 86_400);
+    start
+        .checked_add(d.min(FAR))
+        .or_else(|| start.checked_add(Duration::from_secs(86_400)))
+        .unwrap_or(start)
+}
+
 /// Formats a duration the way a manifest would write it (largest exact unit).
 pub fn format(d: Duration) -> String {
     let ms = d.as_millis();

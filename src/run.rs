@@ -68,6 +68,8 @@ pub(crate) async fn check(
             "no check runs in any of the selected envs (see `golive list -e ENV`)",
         ));
     }
+    // Before anything is probed, so that a bad report path cannot cost a run.
+    create_report_folders(args)?;
 
     let opts = RunOptions {
         jobs: usize::from(args.jobs),
@@ -107,15 +109,17 @@ pub(crate) async fn check(
     let verdict = report::multi::worst(reports.iter().map(|r| r.verdict));
     let exit = exit_for(verdict);
 
-    write_files(args, &reports)?;
+    // SPEC 8.8: an output that cannot be written does not cost the verdict. The
+    // report still goes to stdout, and then the run exits 4 naming what failed.
+    let mut output_error = write_files(args, &reports).err();
     let actions = report::github::ActionsEnv::from_env();
-    if let Some(path) = &actions.step_summary {
-        report::github::append_step_summary(path, &reports).map_err(|e| {
-            internal(format!(
-                "cannot append to GITHUB_STEP_SUMMARY {}: {e}",
-                path.display()
-            ))
-        })?;
+    if let Some(path) = &actions.step_summary
+        && let Err(e) = report::github::append_step_summary(path, &reports)
+    {
+        output_error.get_or_insert(internal(format!(
+            "cannot append to GITHUB_STEP_SUMMARY {}: {e}",
+            path.display()
+        )));
     }
     if actions.annotate && args.format != Format::Github {
         // Workflow commands are read from stderr too; stdout keeps the chosen format clean.
@@ -127,7 +131,10 @@ pub(crate) async fn check(
     render(args.format, &reports, color, verbose, &mut buf)
         .map_err(|e| internal(format!("cannot render the report: {e}")))?;
     print_stdout(&String::from_utf8_lossy(&buf))?;
-    Ok(exit)
+    match output_error {
+        Some(e) => Err(e),
+        None => Ok(exit),
+    }
 }
 
 /// The exit code of a verdict.
@@ -398,9 +405,14 @@ pub fn render(
                     Verdict::NotReady => "NOT READY",
                     Verdict::Inconclusive => "INCONCLUSIVE",
                 };
+                let simulated = if reports.iter().all(|r| r.environment.simulator) {
+                    " (simulated)"
+                } else {
+                    ""
+                };
                 out.extend_from_slice(
                     format!(
-                        "\nOverall: {word} — worst of {} environments (exit {})\n",
+                        "\nOverall: {word}{simulated} — worst of {} environments (exit {})\n",
                         reports.len(),
                         exit_for(verdict).code()
                     )
@@ -424,21 +436,57 @@ pub fn render(
     }
 }
 
-fn write_files(args: &CheckArgs, reports: &[Report]) -> Result<(), Failure> {
-    let targets = [
-        (&args.report_json, Format::Json),
-        (&args.report_junit, Format::Junit),
-        (&args.report_markdown, Format::Markdown),
-    ];
-    for (path, format) in targets {
-        if let Some(path) = path {
-            let mut buf = Vec::new();
-            render(format, reports, false, 0, &mut buf)
-                .map_err(|e| internal(format!("cannot render {}: {e}", path.display())))?;
-            write_file(path, &buf)?;
+/// Every `--report-*` flag with its path and format.
+fn report_paths(args: &CheckArgs) -> [(&'static str, Option<&std::path::PathBuf>, Format); 3] {
+    [
+        ("--report-json", args.report_json.as_ref(), Format::Json),
+        ("--report-junit", args.report_junit.as_ref(), Format::Junit),
+        (
+            "--report-markdown",
+            args.report_markdown.as_ref(),
+            Format::Markdown,
+        ),
+    ]
+}
+
+/// Creates the missing folders of every report path (SPEC 8.8); a folder that
+/// cannot be created (its parent is a file, no permission) is a usage error,
+/// found before anything is probed.
+fn create_report_folders(args: &CheckArgs) -> Result<(), Failure> {
+    for (flag, path, _) in report_paths(args) {
+        let Some(path) = path else { continue };
+        let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+            continue;
+        };
+        if folder.is_dir() {
+            continue;
         }
+        std::fs::create_dir_all(folder).map_err(|e| {
+            usage(format!(
+                "{flag} {}: cannot create its folder {}: {e}",
+                path.display(),
+                folder.display()
+            ))
+        })?;
     }
     Ok(())
+}
+
+/// Writes every report file it can; the first failure, if any.
+fn write_files(args: &CheckArgs, reports: &[Report]) -> Result<(), Failure> {
+    let mut first_error = None;
+    for (_, path, format) in report_paths(args) {
+        if let Some(path) = path {
+            let mut buf = Vec::new();
+            let written = render(format, reports, false, 0, &mut buf)
+                .map_err(|e| internal(format!("cannot render {}: {e}", path.display())))
+                .and_then(|()| write_file(path, &buf));
+            if let Err(e) = written {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {

@@ -124,7 +124,9 @@ pub async fn run(
     opts: &RunOptions,
     progress: Option<Arc<dyn Progress>>,
 ) -> Vec<CheckReport> {
-    let run_deadline = opts.timeout.map(|t| Instant::now() + t);
+    let run_deadline = opts
+        .timeout
+        .map(|t| crate::duration::instant_after(Instant::now(), t));
     let login_reported_by = planned
         .iter()
         .find(|p| {
@@ -155,7 +157,7 @@ pub async fn run(
                 p.started(&spec.id);
             }
             let started = Instant::now();
-            let check_deadline = started + spec.timeout;
+            let check_deadline = crate::duration::instant_after(started, spec.timeout);
             let deadline = run_deadline.map_or(check_deadline, |r| r.min(check_deadline));
             let log = CallLog::default();
             // Checks get a little less than their budget, so a hung call is reported by
@@ -170,9 +172,9 @@ pub async fn run(
                 login_reported_by,
                 run_deadline_binds: run_deadline.is_some_and(|r| r <= check_deadline),
             };
-            let outcome = tokio::time::timeout_at(deadline, checks::run(&spec, &ctx)).await;
+            let outcome = guarded(checks::run(&spec, &ctx), deadline).await;
             let elapsed = started.elapsed();
-            let outcome = outcome.unwrap_or_else(|_| {
+            let outcome = outcome.unwrap_or_else(|| {
                 let by_run = run_deadline.is_some_and(|r| r <= check_deadline);
                 let finding = if by_run {
                     Finding::incomplete(
@@ -206,25 +208,47 @@ pub async fn run(
             Err(e) => tracing::error!("a check task failed: {e}"),
         }
     }
-    // A check whose task panicked still gets a report: an error, never a silent gap.
+    // A check whose task died anyway still gets a report: an error, never a silent
+    // gap, and never mistaken for a timeout.
     let mut out: Vec<CheckReport> = reports
         .into_iter()
         .zip(planned)
         .map(|(r, p)| {
             r.unwrap_or_else(|| {
-                let outcome = checks::CheckOutcome {
-                    findings: vec![Finding::incomplete(
-                        &codes::CHECK_TIMEOUT,
-                        "the check stopped unexpectedly (internal error)",
-                    )],
-                    ..Default::default()
-                };
-                build_report(&p.spec, outcome, &CallLog::default(), Duration::ZERO)
+                build_report(&p.spec, crashed(), &CallLog::default(), Duration::ZERO)
             })
         })
         .collect();
     apply_policy(&mut out, planned, waivers, opts);
     out
+}
+
+/// Runs a check until `deadline`: its outcome, or `None` when the deadline came
+/// first. A panic inside the check is caught here and becomes a `check-crashed`
+/// outcome (SPEC 8.5), so it is neither lost nor reported as a timeout.
+async fn guarded(
+    check: impl Future<Output = checks::CheckOutcome>,
+    deadline: Instant,
+) -> Option<checks::CheckOutcome> {
+    use futures_util::FutureExt as _;
+    let check = std::panic::AssertUnwindSafe(check).catch_unwind();
+    match tokio::time::timeout_at(deadline, check).await {
+        Ok(Ok(outcome)) => Some(outcome),
+        Ok(Err(_panic)) => Some(crashed()),
+        Err(_) => None,
+    }
+}
+
+/// The outcome of a check that panicked. The panic's own message went to stderr
+/// through the panic hook; it is not copied into reports, which may be published.
+fn crashed() -> checks::CheckOutcome {
+    checks::CheckOutcome {
+        findings: vec![Finding::incomplete(
+            &codes::CHECK_CRASHED,
+            "the check stopped on an internal error (a panic in golive; its message is on stderr)",
+        )],
+        ..Default::default()
+    }
 }
 
 fn skipped_report(spec: &CheckSpec, reason: String) -> CheckReport {
@@ -427,5 +451,63 @@ mod tests {
                 "{status:?} {severity:?} strict={strict}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_panic_inside_a_check_is_check_crashed_not_a_timeout() {
+        let soon = Instant::now() + Duration::from_secs(5);
+        let outcome = guarded(
+            async {
+                let ids: Vec<&str> = Vec::new();
+                let _ = ids[usize::from(ids.is_empty())]; // index out of bounds
+                checks::CheckOutcome::default()
+            },
+            soon,
+        )
+        .await
+        .expect("a panic is an outcome, not a timeout");
+        let codes: Vec<&str> = outcome.findings.iter().map(|f| f.code.as_ref()).collect();
+        assert_eq!(codes, ["check-crashed"]);
+        assert!(outcome.findings[0].incomplete);
+        assert_eq!(status_of(&outcome.findings, Severity::Error), Status::Error);
+        assert!(!codes.contains(&codes::CHECK_TIMEOUT.code));
+
+        // A check that does not finish in time is still a timeout (None), and one
+        // that finishes is its own outcome.
+        let hung = guarded(
+            std::future::pending::<checks::CheckOutcome>(),
+            Instant::now() + Duration::from_millis(20),
+        )
+        .await;
+        assert!(hung.is_none());
+        let fine = guarded(async { checks::CheckOutcome::default() }, soon).await;
+        assert!(fine.is_some_and(|o| o.findings.is_empty()));
+    }
+
+    #[test]
+    fn check_crashed_is_documented_and_distinct() {
+        let code = codes::ALL
+            .iter()
+            .find(|c| c.code == "check-crashed")
+            .expect("check-crashed is a known code");
+        assert_ne!(code.code, codes::CHECK_TIMEOUT.code);
+        assert!(!code.title.is_empty() && !code.why.is_empty());
+    }
+
+    #[test]
+    fn deadlines_never_overflow() {
+        let now = Instant::now();
+        for d in [
+            Duration::ZERO,
+            Duration::from_millis(u64::MAX),
+            Duration::MAX,
+        ] {
+            let t = crate::duration::instant_after(now, d);
+            assert!(t >= now, "{d:?}");
+        }
+        assert_eq!(
+            crate::duration::instant_after(now, Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
     }
 }

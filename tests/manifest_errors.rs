@@ -103,6 +103,26 @@ fn bad_duration() {
 }
 
 #[test]
+fn a_production_env_with_a_leftover_simulator_flag_is_refused_not_ready() {
+    // SPEC 8.1: this used to validate and `check` said READY against the simulator.
+    let text = "version = 1\ndefault_env = \"prod\"\n\n[env.prod]\ntier = \"production\"\nsimulator = true\nbase_url = \"https://api.octopuscards.io\"\napi_key = { env = \"API_KEY_PROD\" }\negress_allowlist = [\"203.0.113.0/28\"]\n\n[[check]]\nid = \"credentials\"\nkind = \"credentials\"\n\n[[check]]\nid = \"egress\"\nkind = \"egress\"\n";
+    let stderr = refused(
+        text,
+        &[
+            ("7:1", "remove `base_url` or remove `simulator = true`"),
+            ("8:1", "remove `api_key` or remove `simulator = true`"),
+            (
+                "9:1",
+                "remove `egress_allowlist` or remove `simulator = true`",
+            ),
+        ],
+    );
+    assert!(stderr.contains("  | base_url = "), "{stderr}");
+    assert!(stderr.contains("  | ^^^^^^^^\n"), "{stderr}");
+    assert!(stderr.contains("3 errors in checks.toml"), "{stderr}");
+}
+
+#[test]
 fn literal_secret_is_refused_and_never_echoed() {
     let text = "version = 1\n\n[env.prod]\ntier = \"production\"\napi_key = \"sk_live_LEAKME123\"\napi_secret = { env = \"API_SECRET_PROD\" }\n";
     for sub in ["check", "validate", "list"] {
@@ -288,4 +308,32 @@ fn diagnostic_lines_start_with_the_location() {
         first.starts_with("checks.toml:7:1: "),
         "first stderr line: {first}"
     );
+}
+
+/// SPEC 8.5: a 65,536-character check id used to validate, then panic `list` and
+/// `check` (exit 101). Now every command refuses it at its line with exit 2.
+#[test]
+fn an_over_long_check_id_is_a_manifest_error_for_every_command() {
+    let text = format!(
+        "{HEAD}\n[[check]]\nid = \"{}\"\nkind = \"credentials\"\n",
+        "a".repeat(65_536)
+    );
+    for sub in ["check", "validate", "list"] {
+        let out = run_in(&text, sub, &[]);
+        assert_eq!(
+            out.code,
+            2,
+            "golive {sub}: {}",
+            &out.stderr[..out.stderr.len().min(500)]
+        );
+        assert!(out.stdout.is_empty(), "golive {sub}");
+        assert!(
+            out.stderr.contains(
+                "checks.toml:9:6: error: `id` is 65536 characters long; at most 64 are allowed"
+            ),
+            "golive {sub}: {}",
+            &out.stderr[..out.stderr.len().min(500)]
+        );
+        assert!(!out.stderr.contains("panicked"), "golive {sub}");
+    }
 }

@@ -275,10 +275,13 @@ fn two_envs_human_has_a_report_per_env_and_an_overall_line() {
         out.stdout
     );
     // Each env's own verdict line is there too.
-    assert!(out.stdout.contains("READY — no blocking check failed"));
     assert!(
         out.stdout
-            .contains("NOT READY — 1 blocking check failed: wallet-usd")
+            .contains("READY (simulated) — no blocking check failed")
+    );
+    assert!(
+        out.stdout
+            .contains("NOT READY (simulated) — 1 blocking check failed: wallet-usd")
     );
 }
 
@@ -298,7 +301,7 @@ fn all_envs_human_checks_every_env_and_exits_with_the_worst() {
     }
     assert!(
         out.stdout
-            .contains("Overall: NOT READY — worst of 4 environments (exit 1)"),
+            .contains("Overall: NOT READY (simulated) — worst of 4 environments (exit 1)"),
         "{}",
         out.stdout
     );
@@ -610,7 +613,7 @@ fn junit_has_one_suite_per_env_with_counts_matching_the_json() {
     let names: Vec<&str> = suites.iter().map(|(n, _, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ENVS.map(|e| format!("golive {e}")),
+        ENVS.map(|e| format!("golive {e} (simulated)")),
         "one testsuite per env, in order"
     );
     for ((_, counts, cases), env) in suites.iter().zip(ENVS) {
@@ -667,8 +670,8 @@ fn junit_report_file_beside_human_output() {
     let xml = std::fs::read_to_string(&junit_path).unwrap();
     let suites = junit_suites(&xml);
     assert_eq!(suites.len(), 2);
-    assert_eq!(suites[0].0, "golive low");
-    assert_eq!(suites[1].0, "golive down");
+    assert_eq!(suites[0].0, "golive low (simulated)");
+    assert_eq!(suites[1].0, "golive down (simulated)");
 }
 
 #[test]
@@ -784,7 +787,10 @@ fn github_format_annotates_every_env_and_ends_with_the_verdict() {
     // The last line is the overall verdict.
     let (level, title, message) = cmds.last().unwrap();
     assert_eq!((level.as_str(), title.as_str()), ("notice", "golive"));
-    assert!(message.starts_with("NOT READY (exit 1)"), "{message}");
+    assert!(
+        message.starts_with("NOT READY (exit 1), simulated"),
+        "{message}"
+    );
     for env in ENVS {
         assert!(message.contains(&format!("{env}: ")), "{message}");
     }
@@ -875,7 +881,7 @@ fn step_summary_is_appended_on_every_run() {
         text.starts_with("earlier step\n"),
         "appended, not overwritten:\n{text}"
     );
-    let heading = "## ❌ NOT READY · golive · 2 environments";
+    let heading = "## ❌ NOT READY (simulated) · golive · 2 environments";
     assert_eq!(text.matches(heading).count(), 2, "{text}");
     // Each board lists both envs.
     assert_eq!(text.matches("· golive · ok\n").count(), 2, "{text}");
@@ -940,9 +946,12 @@ fn markdown_board_has_verdict_rows_findings_and_request_ids() {
         md,
         "--report-markdown and stdout are the same board"
     );
-    assert!(md.starts_with("## ❌ NOT READY · golive · down\n"), "{md}");
     assert!(
-        md.contains("- **Verdict:** ❌ NOT READY (`not_ready`, exit 1)"),
+        md.starts_with("## ❌ NOT READY (simulated) · golive · down\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- **Verdict:** ❌ NOT READY (simulated) (`not_ready`, exit 1)"),
         "{md}"
     );
     assert!(md.contains("1 blocking check failed: `webhook`"), "{md}");
@@ -988,11 +997,11 @@ fn markdown_for_several_envs_opens_with_the_overall_verdict() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     let md = &out.stdout;
     assert!(
-        md.starts_with("## ❌ NOT READY · golive · 4 environments\n"),
+        md.starts_with("## ❌ NOT READY (simulated) · golive · 4 environments\n"),
         "{md}"
     );
     assert!(
-        md.contains("**Overall:** ❌ NOT READY (`not_ready`, exit 1)"),
+        md.contains("**Overall:** ❌ NOT READY (simulated) (`not_ready`, exit 1)"),
         "{md}"
     );
     for (env, badge) in [
@@ -1002,7 +1011,7 @@ fn markdown_for_several_envs_opens_with_the_overall_verdict() {
         ("limited", "⚠️ INCONCLUSIVE"),
     ] {
         assert!(
-            md.contains(&format!("### {badge} · golive · {env}\n")),
+            md.contains(&format!("### {badge} (simulated) · golive · {env}\n")),
             "{env}:\n{md}"
         );
         assert!(
@@ -1274,7 +1283,7 @@ fn every_report_file_at_once_with_prometheus_on_stdout() {
     // The Markdown file: the overall board.
     let md = std::fs::read_to_string(&md_path).expect("m.md written");
     assert!(
-        md.starts_with("## ❌ NOT READY · golive · 4 environments\n"),
+        md.starts_with("## ❌ NOT READY (simulated) · golive · 4 environments\n"),
         "{md}"
     );
     // The same run: the JSON's durations appear in the Prometheus text.
@@ -1329,7 +1338,7 @@ fn merge_two_single_env_reports() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
         out.stdout
-            .contains("Overall: NOT READY — worst of 2 environments (exit 1)"),
+            .contains("Overall: NOT READY (simulated) — worst of 2 environments (exit 1)"),
         "{}",
         out.stdout
     );
@@ -1474,17 +1483,26 @@ fn merge_markdown_shows_the_overall_verdict_and_every_env() {
     );
     assert_eq!(out.code, 1, "{}", out.stderr);
     let md = &out.stdout;
-    assert!(md.starts_with("## ❌ NOT READY · golive · "), "{md}");
     assert!(
-        md.contains("**Overall:** ❌ NOT READY (`not_ready`, exit 1)"),
+        md.starts_with("## ❌ NOT READY (simulated) · golive · "),
+        "{md}"
+    );
+    assert!(
+        md.contains("**Overall:** ❌ NOT READY (simulated) (`not_ready`, exit 1)"),
         "{md}"
     );
     assert!(
         md.contains("`ok.json`") && md.contains("`down.json`"),
         "{md}"
     );
-    assert!(md.contains("### ✅ READY · golive · ok\n"), "{md}");
-    assert!(md.contains("### ❌ NOT READY · golive · down\n"), "{md}");
+    assert!(
+        md.contains("### ✅ READY (simulated) · golive · ok\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("### ❌ NOT READY (simulated) · golive · down\n"),
+        "{md}"
+    );
     assert!(md.lines().any(|l| l.starts_with("| `ok` |")), "{md}");
     assert!(md.lines().any(|l| l.starts_with("| `down` |")), "{md}");
     assert_tables_are_rectangular(md);
@@ -1594,6 +1612,44 @@ fn forced_colour_never_reaches_a_machine_format() {
         assert!(
             !out.stdout.contains('\u{1b}'),
             "{format}: ANSI escape in stdout:\n{}",
+            out.stdout
+        );
+    }
+}
+
+/// SPEC 8.5: a crafted report with a 70,000-character check id or a wrapped
+/// duration used to panic `report merge` (exit 101); it is refused with exit 2
+/// naming the file, in every format, and nothing reaches stdout.
+#[test]
+fn merge_refuses_crafted_values_without_a_panic() {
+    let (dir, m) = fleet();
+    let ok = report_file(&m, dir.path(), "ok", "ok.json");
+    let mut crafted: Value = serde_json::from_str(&std::fs::read_to_string(&ok).unwrap()).unwrap();
+    crafted["checks"][0]["id"] = "x".repeat(70_000).into();
+    std::fs::write(dir.path().join("crafted.json"), crafted.to_string()).unwrap();
+    for format in ["human", "markdown", "json"] {
+        let out = merge_in(dir.path(), &["ok.json", "crafted.json", "--format", format]);
+        assert_eq!(out.code, 2, "{format}: {}", out.stderr);
+        assert!(out.stdout.is_empty(), "{format}: {}", out.stdout);
+        assert!(
+            out.stderr
+                .contains("crafted.json is not a golive report: the check id `checks[0].id` is 70000 characters long"),
+            "{format}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    }
+    // Durations at the top of u64 render, they do not overflow.
+    let mut slow: Value = serde_json::from_str(&std::fs::read_to_string(&ok).unwrap()).unwrap();
+    slow["duration_ms"] = u64::MAX.into();
+    slow["checks"][0]["duration_ms"] = u64::MAX.into();
+    std::fs::write(dir.path().join("slow.json"), slow.to_string()).unwrap();
+    for format in ["human", "markdown"] {
+        let out = merge_in(dir.path(), &["slow.json", "--format", format]);
+        assert_eq!(out.code, 0, "{format}: {}", out.stderr);
+        assert!(
+            out.stdout.contains("307445734561825m51s"),
+            "{format}: {}",
             out.stdout
         );
     }

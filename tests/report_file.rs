@@ -153,4 +153,96 @@ fn unwritable_report_path_is_an_internal_error() {
         "names the path: {}",
         out.stderr
     );
+    // SPEC 8.8: the verdict is not lost to the output error: the report is on
+    // stdout all the same (this used to be empty).
+    assert!(
+        out.stdout
+            .contains("READY (simulated) — no blocking check failed (exit 0)"),
+        "the verdict on stdout: {}",
+        out.stdout
+    );
+}
+
+/// SPEC 8.8: `--report-json out/golive.json` with no `out/` used to probe, then
+/// exit 4 with an empty stdout. The folders are created before the run.
+#[test]
+fn report_paths_in_missing_folders_are_created() {
+    let dir = tempdir();
+    let json = dir.path().join("out").join("golive.json");
+    let junit = dir.path().join("a").join("b").join("junit.xml");
+    let markdown = dir.path().join("md").join("board.md");
+    let out = run(golive().current_dir(crate_root()).args([
+        "check",
+        "-m",
+        "checks.toml",
+        "--format",
+        "json",
+        "--report-json",
+        p(&json),
+        "--report-junit",
+        p(&junit),
+        "--report-markdown",
+        p(&markdown),
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(read_report(&json), out.json(), "one run, one document");
+    assert!(
+        std::fs::read_to_string(&junit)
+            .unwrap()
+            .starts_with("<?xml")
+    );
+    assert!(
+        std::fs::read_to_string(&markdown)
+            .unwrap()
+            .starts_with("## ")
+    );
+
+    // A relative path, from the working directory.
+    let out = run(golive().current_dir(dir.path()).args([
+        "check",
+        "-m",
+        &crate_root().join("checks.toml").display().to_string(),
+        "-q",
+        "--report-json",
+        "rel/out/golive.json",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        read_report(&dir.path().join("rel/out/golive.json"))["verdict"],
+        "ready"
+    );
+}
+
+/// A report folder that cannot be created (a file stands where it should be) is a
+/// usage error before anything is probed: exit 2, empty stdout, the flag named.
+#[test]
+fn a_report_folder_that_cannot_be_created_is_refused_before_probing() {
+    let dir = tempdir();
+    let file = dir.path().join("taken");
+    std::fs::write(&file, "a file, not a folder").unwrap();
+    let sim = SimServer::start(golive::tier::Tier::Sandbox, golive::sim::Scenario::Healthy);
+    let m = write_manifest(
+        dir.path(),
+        &api_manifest(
+            &sim.base_url(),
+            "GL_RF_KEY2",
+            "GL_RF_SECRET2",
+            "[[check]]\nid = \"credentials\"\nkind = \"credentials\"\n",
+        ),
+    );
+    for flag in ["--report-json", "--report-junit", "--report-markdown"] {
+        let path = file.join("golive.out");
+        let out = run(golive()
+            .args(["check", "-m", p(&m), flag, p(&path)])
+            .env("GL_RF_KEY2", sim.api_key())
+            .env("GL_RF_SECRET2", sim.api_secret()));
+        assert_eq!(out.code, 2, "{flag}: {}\n{}", out.stdout, out.stderr);
+        assert!(out.stdout.is_empty(), "{flag}: {}", out.stdout);
+        assert!(
+            out.stderr.contains(flag) && out.stderr.contains("cannot create its folder"),
+            "{flag}: {}",
+            out.stderr
+        );
+    }
+    assert_eq!(sim.stats().total, 0, "nothing was probed");
 }

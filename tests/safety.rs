@@ -307,3 +307,88 @@ fn production_env_on_the_sandbox_host_sends_nothing_at_all() {
         out.stdout
     );
 }
+
+/// Spellings of the production host that every tier guard must see through
+/// (SPEC 8.4): case, a trailing dot, both.
+const PRODUCTION_SPELLINGS: [&str; 4] = [
+    "https://API.OCTOPUSCARDS.IO",
+    "https://api.octopuscards.io./",
+    "https://Api.OctopusCards.Io./",
+    "https://API.octopuscards.io./",
+];
+
+/// A sandbox env pointed at the production host, however spelled, is a
+/// `host-tier-mismatch` and sends nothing: no login from the credentials check,
+/// none from the wallet checks, no request at all (the proxy trap stands in for
+/// the network: a request for a public host would have to go through it).
+#[test]
+fn sandbox_env_on_any_spelling_of_the_production_host_sends_nothing() {
+    for (i, base_url) in PRODUCTION_SPELLINGS.iter().enumerate() {
+        let trap = trap();
+        let dir = tempdir();
+        let (key_var, secret_var) = (format!("GL_KEY_SPELL{i}"), format!("GL_SECRET_SPELL{i}"));
+        let m = write_manifest(
+            dir.path(),
+            &api_manifest(base_url, &key_var, &secret_var, THREE_CHECKS),
+        );
+        let mut cmd = golive();
+        cmd.args(["check", "-m", p(&m), "--format", "json"])
+            .env(&key_var, "k_sandbox_on_prod_1")
+            .env(&secret_var, "s_sandbox_on_prod_1");
+        trap_proxy(&mut cmd, &trap);
+        let out = run(&mut cmd);
+        assert_eq!(out.code, 1, "{base_url}: {}\n{}", out.stdout, out.stderr);
+        let report = out.json();
+        assert_eq!(status_of(&report, "credentials"), "fail", "{report:#}");
+        let codes = codes_of(&report, "credentials");
+        assert!(
+            codes.contains(&"host-tier-mismatch".to_string()),
+            "{base_url}: {codes:?}"
+        );
+        assert!(
+            !codes.contains(&"non-canonical-host".to_string()),
+            "{base_url} is the production host, not some other host: {codes:?}"
+        );
+        assert!(
+            check(&report, "credentials")["evidence"]["login"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("not attempted")),
+            "{report:#}"
+        );
+        for id in ["wallet-usd", "wallet-eur"] {
+            assert_ne!(status_of(&report, id), "pass", "{report:#}");
+            assert!(
+                check(&report, id)["request_ids"]
+                    .as_array()
+                    .is_none_or(|a| a.is_empty()),
+                "{id} made a call: {report:#}"
+            );
+        }
+        assert!(!out.all_output().contains("s_sandbox_on_prod_1"));
+        assert_eq!(
+            trap.connections(),
+            0,
+            "{base_url}: a request left for the production host"
+        );
+    }
+}
+
+/// `golive proxy` refuses every spelling of the production host before it
+/// connects anywhere.
+#[test]
+fn proxy_refuses_any_spelling_of_the_production_host_before_connecting() {
+    for upstream in PRODUCTION_SPELLINGS {
+        let trap = trap();
+        let mut cmd = golive();
+        cmd.args(["proxy", "--upstream", upstream, "--listen", "127.0.0.1:0"]);
+        trap_proxy(&mut cmd, &trap);
+        let out = run(&mut cmd);
+        assert_eq!(out.code, 2, "{upstream}: {}\n{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains("is the production Octopus API"),
+            "{upstream}: {}",
+            out.stderr
+        );
+        assert_eq!(trap.connections(), 0, "{upstream}: the proxy connected");
+    }
+}

@@ -509,3 +509,37 @@ fn an_event_id_that_cannot_be_a_header_is_a_usage_error() {
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(sim.received().is_empty());
 }
+
+/// An Octopus API host, however spelled (SPEC 8.4), is refused before anything is
+/// sent: the proxy trap stands in for the network and sees no connection.
+#[test]
+fn an_octopus_api_host_is_refused_however_spelled() {
+    for url in [
+        "https://API.OCTOPUSCARDS.IO/hooks",
+        "https://api.octopuscards.io./hooks",
+        "https://Api.OctopusCards.Io./hooks",
+        "https://SANDBOX-API.octopuscards.io./hooks",
+    ] {
+        let trap = RawServer::respond("403 Forbidden", "text/plain", b"no tunnels here");
+        let mut cmd = golive();
+        cmd.env(SECRET_VAR, "whsec_never_sent_1").args([
+            "webhook",
+            "send",
+            "--url",
+            url,
+            "--secret-env",
+            SECRET_VAR,
+        ]);
+        trap_proxy(&mut cmd, &trap);
+        let out = run(&mut cmd);
+        assert_eq!(out.code, 2, "{url}: {}\n{}", out.stdout, out.stderr);
+        assert!(out.stdout.is_empty(), "{url}: {}", out.stdout);
+        assert!(
+            out.stderr.contains("not a webhook receiver"),
+            "{url}: {}",
+            out.stderr
+        );
+        assert!(!out.all_output().contains("whsec_never_sent_1"));
+        assert_eq!(trap.connections(), 0, "{url}: something was sent");
+    }
+}

@@ -21,7 +21,9 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
 
     // Host and scheme.
     let url = &t.base_url;
-    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    // One notion of a host (SPEC 8.4): `API.OCTOPUSCARDS.IO.` is the production host.
+    let host = crate::tier::normalize_host(url.host_str().unwrap_or(""));
+    let host_tier = Tier::of_host(url);
     out.evidence("base_url", url.as_str());
     out.evidence("tier", t.tier());
     out.evidence("canonical_host", t.tier().canonical_host());
@@ -36,7 +38,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
                 "Nothing to do for a simulator env; point a real env at the canonical host.",
             ),
         );
-    } else if host == t.tier().other().canonical_host() {
+    } else if host_tier == Some(t.tier().other()) {
         out.findings.push(Finding::new(
             &codes::HOST_TIER_MISMATCH,
             format!(
@@ -45,7 +47,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
                 t.tier().other()
             ),
         ));
-    } else if host != t.tier().canonical_host() {
+    } else if host_tier != Some(t.tier()) {
         out.findings.push(Finding::new(
             &codes::NON_CANONICAL_HOST,
             format!(
@@ -208,6 +210,7 @@ pub fn login_finding(e: &ApiError, ctx: &CheckContext) -> Finding {
             Finding::incomplete(&codes::CALL_BUDGET_EXHAUSTED, e.to_string())
         }
         ApiError::InsecureScheme(_) => Finding::new(&codes::INSECURE_SCHEME, e.to_string()),
+        ApiError::WrongTierHost(_) => Finding::new(&codes::HOST_TIER_MISMATCH, e.to_string()),
         ApiError::NoCredentials => Finding::new(
             &codes::CREDENTIAL_MISSING,
             "api_key or api_secret is not available".to_string(),

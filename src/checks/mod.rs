@@ -128,8 +128,7 @@ pub fn login_blocker(t: &Target) -> Option<String> {
     if url.scheme() == "http" && !crate::octopus::is_loopback_host(url) {
         return Some(format!("{url} is plain http:// to a non-loopback host"));
     }
-    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
-    if !t.env.simulator && host == t.tier().other().canonical_host() {
+    if !t.env.simulator && Tier::of_host(url) == Some(t.tier().other()) {
         return Some(format!(
             "a {} env points at the {} host",
             t.tier(),

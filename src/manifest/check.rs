@@ -120,7 +120,7 @@ fn check(
         .unwrap_or(header_line);
 
     let id = t.required("id", "in [[check]]", &mut ok, d, |f, d| {
-        let id = raw::string(f.value, &f.what(), d)?;
+        let id = raw::string_max(f.value, &f.what(), raw::MAX_NAME, d)?;
         let mut good = true;
         if !is_kebab(id) {
             d.error(
@@ -271,7 +271,8 @@ fn check(
             let tags: Vec<Option<String>> = items
                 .iter()
                 .map(|item| {
-                    let tag = raw::string(item, "an element of `tags`", d)?;
+                    let tag =
+                        raw::string_max(item, "an element of `tags`", raw::MAX_NAME, d)?;
                     if is_kebab(tag) {
                         return Some(tag.to_string());
                     }
@@ -346,6 +347,10 @@ fn kind_settings(name: &str, t: &Table<'_, '_>, ok: &mut bool, d: &mut Diags) ->
         |f: &Field<'_, '_>, d: &mut Diags| raw::string(f.value, &f.what(), d).map(str::to_string);
     let non_empty = |f: &Field<'_, '_>, d: &mut Diags| {
         raw::non_empty_string(f.value, &f.what(), d).map(str::to_string)
+    };
+    // A one-line label a person reads in every report: a tighter bound than text.
+    let label = |f: &Field<'_, '_>, d: &mut Diags| {
+        raw::string_max(f.value, &f.what(), raw::MAX_LABEL, d).map(str::to_string)
     };
     let amount = |f: &Field<'_, '_>, d: &mut Diags| {
         let n = raw::number(f.value, &f.what(), d)?;
@@ -446,9 +451,9 @@ fn kind_settings(name: &str, t: &Table<'_, '_>, ok: &mut bool, d: &mut Diags) ->
             })
         }
         "attestation" => CheckKind::Attestation(AttestationSpec {
-            title: t.optional("title", ok, d, text),
+            title: t.optional("title", ok, d, label),
             evidence: t.optional("evidence", ok, d, text),
-            signed_off_by: t.optional("signed_off_by", ok, d, text),
+            signed_off_by: t.optional("signed_off_by", ok, d, label),
             date: t.optional("date", ok, d, |f, d| raw::date(f.value, &f.what(), d)),
             max_age: t.optional("max_age", ok, d, dur),
         }),

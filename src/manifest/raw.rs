@@ -253,9 +253,41 @@ pub(crate) fn type_error(v: &Value<'_>, what: &str, expected: &str, d: &mut Diag
     );
 }
 
-/// A string value.
+/// Longest string value, in characters: URLs, paths, reasons, evidence.
+pub(crate) const MAX_TEXT: usize = 1000;
+/// Longest name: check ids, tags, env names.
+pub(crate) const MAX_NAME: usize = 64;
+/// Longest one-line label a person writes: titles, owners, sign-offs.
+pub(crate) const MAX_LABEL: usize = 200;
+
+/// Reports `s` when it is longer than `max` characters (SPEC 8.5: over-long values
+/// are manifest errors, not a panic or a wrecked report later); `false` then.
+pub(crate) fn within(s: &str, max: usize, what: &str, span: Range<usize>, d: &mut Diags) -> bool {
+    let n = s.chars().count();
+    if n <= max {
+        return true;
+    }
+    d.error(
+        span,
+        format!("{what} is {n} characters long; at most {max} are allowed"),
+    );
+    false
+}
+
+/// A string value of at most [`MAX_TEXT`] characters.
 pub(crate) fn string<'a>(v: &'a Value<'_>, what: &str, d: &mut Diags) -> Option<&'a str> {
+    string_max(v, what, MAX_TEXT, d)
+}
+
+/// A string value of at most `max` characters.
+pub(crate) fn string_max<'a>(
+    v: &'a Value<'_>,
+    what: &str,
+    max: usize,
+    d: &mut Diags,
+) -> Option<&'a str> {
     match v.get_ref() {
+        DeValue::String(s) if !within(s, max, what, v.span(), d) => None,
         DeValue::String(s) => Some(s.as_ref()),
         _ => {
             type_error(v, what, "a string", d);

@@ -527,6 +527,7 @@ fn env_values_are_checked() {
                 "checks.toml:13:12: error: unknown scenario `lowbalance` (did you mean `low-balance`?); known scenarios: {}",
                 crate::sim::scenario::Scenario::names()
             ),
+            "checks.toml:14:1: error: `ca_file` is a real setting, but env `c` has `simulator = true`, which ignores it and runs against golive's simulator; remove `ca_file` or remove `simulator = true`",
             "checks.toml:14:11: error: invalid type for `ca_file`: expected a string, found an integer",
         ]
     );
@@ -540,6 +541,155 @@ fn a_simulator_env_with_a_scenario_parses() {
     );
     assert_eq!(m.envs[0].scenario.as_deref(), Some("blocked-ip"));
     assert_eq!(m.default_env, None);
+}
+
+#[test]
+fn a_simulator_env_refuses_every_real_setting_at_its_key() {
+    // SPEC 8.1: a leftover `simulator = true` must not turn a real env into a
+    // simulated READY.
+    let text = "version = 1\n[env.prod]\ntier = \"production\"\nsimulator = true\n\
+base_url = \"https://api.octopuscards.io\"\n\
+api_key = { env = \"K\" }\n\
+api_secret = { file = \"s\" }\n\
+webhook_url = \"https://hooks.example.com/x\"\n\
+webhook_secret = { env = \"W\" }\n\
+egress_allowlist = [\"203.0.113.0/28\"]\n\
+egress_ip = \"auto\"\n\
+egress_echo_url = \"https://checkip.example.com\"\n\
+ca_file = \"root.pem\"\n";
+    let e = err(text);
+    let keys = [
+        "base_url",
+        "api_key",
+        "api_secret",
+        "webhook_url",
+        "webhook_secret",
+        "egress_allowlist",
+        "egress_ip",
+        "egress_echo_url",
+        "ca_file",
+    ];
+    assert_eq!(e.diagnostics.len(), keys.len(), "{}", e.render());
+    for (i, (d, key)) in e.diagnostics.iter().zip(keys).enumerate() {
+        assert_at(
+            d,
+            5 + i,
+            1,
+            key.len(),
+            &format!(
+                "`{key}` is a real setting, but env `prod` has `simulator = true`, which ignores it and runs against golive's simulator; remove `{key}` or remove `simulator = true`"
+            ),
+        );
+    }
+    // The same keys without `simulator = true`, or `simulator = false`, are fine.
+    ok(&text.replace("simulator = true\n", ""));
+    ok(&text.replace("simulator = true", "simulator = false"));
+    // One real key in a sandbox simulator env is enough.
+    let d = single(
+        "version = 1\n[env.demo]\ntier = \"sandbox\"\nsimulator = true\nscenario = \"low-balance\"\nwebhook_url = \"https://x.example.com/h\"\n",
+    );
+    assert_at(
+        &d,
+        6,
+        1,
+        "webhook_url".len(),
+        "remove `webhook_url` or remove `simulator = true`",
+    );
+}
+
+#[test]
+fn over_long_values_are_manifest_errors_at_their_line() {
+    // SPEC 8.5: a 65,536-character id used to validate, then panic `list` and the
+    // human report.
+    let long_id = "a".repeat(65_536);
+    let d = single(&format!(
+        "{HEAD}[[check]]\nid = \"{long_id}\"\nkind = \"credentials\"\n"
+    ));
+    assert_at(
+        &d,
+        5,
+        6,
+        long_id.len() + 2,
+        "`id` is 65536 characters long; at most 64 are allowed",
+    );
+    // At the limit, fine.
+    let id64 = "b".repeat(64);
+    let m = ok(&format!(
+        "{HEAD}[[check]]\nid = \"{id64}\"\nkind = \"credentials\"\ntags = [\"{id64}\"]\n"
+    ));
+    assert_eq!(m.checks[0].id, id64);
+
+    let cases = [
+        (
+            format!(
+                "{HEAD}[[check]]\nid = \"c\"\nkind = \"credentials\"\ntags = [\"{}\"]\n",
+                "t".repeat(65)
+            ),
+            7,
+            "an element of `tags` is 65 characters long; at most 64",
+        ),
+        (
+            format!(
+                "{HEAD}[[check]]\nid = \"k\"\nkind = \"attestation\"\ntitle = \"{}\"\n",
+                "T".repeat(201)
+            ),
+            7,
+            "`title` is 201 characters long; at most 200",
+        ),
+        (
+            format!(
+                "{HEAD}[[check]]\nid = \"k\"\nkind = \"attestation\"\nsigned_off_by = \"{}\"\n",
+                "o".repeat(201)
+            ),
+            7,
+            "`signed_off_by` is 201 characters long; at most 200",
+        ),
+        (
+            format!(
+                "{HEAD}[[check]]\nid = \"k\"\nkind = \"attestation\"\nevidence = \"{}\"\n",
+                "e".repeat(1001)
+            ),
+            7,
+            "`evidence` is 1001 characters long; at most 1000",
+        ),
+        (
+            format!(
+                "version = 1\n[env.{}]\ntier = \"sandbox\"\n",
+                "n".repeat(65)
+            ),
+            2,
+            "env name is 65 characters long; at most 64",
+        ),
+        (
+            format!(
+                "{HEAD}base_url = \"https://example.com/{}\"\n",
+                "p".repeat(1000)
+            ),
+            4,
+            "`base_url` is 1020 characters long; at most 1000",
+        ),
+        (
+            format!(
+                "{HEAD}[[check]]\nid = \"c\"\nkind = \"credentials\"\n[[waiver]]\ncheck = \"c\"\nreason = \"{}\"\nowner = \"o\"\nexpires = 2026-12-01\n",
+                "r".repeat(1001)
+            ),
+            9,
+            "`reason` is 1001 characters long; at most 1000",
+        ),
+        (
+            format!(
+                "{HEAD}[[check]]\nid = \"c\"\nkind = \"credentials\"\n[[waiver]]\ncheck = \"c\"\nreason = \"r\"\nowner = \"{}\"\nexpires = 2026-12-01\n",
+                "o".repeat(201)
+            ),
+            10,
+            "`owner` is 201 characters long; at most 200",
+        ),
+    ];
+    for (text, line, needle) in cases {
+        let d = single(&text);
+        assert_eq!(d.line, line, "{needle}: {}", d.message);
+        assert!(d.message.contains(needle), "{needle}: {}", d.message);
+    }
 }
 
 #[test]

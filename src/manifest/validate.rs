@@ -231,6 +231,8 @@ fn env(f: &Field<'_, '_>, d: &mut Diags) -> Option<EnvSpec> {
     if name.trim().is_empty() {
         d.error(f.key_span.clone(), "env name must not be empty");
         ok = false;
+    } else if !raw::within(name, raw::MAX_NAME, "env name", f.key_span.clone(), d) {
+        ok = false;
     }
     let t = raw::table(f.value, &format!("env `{}`", show(name)), d)?;
     let context = format!("in env `{}`", show(name));
@@ -307,6 +309,9 @@ fn env(f: &Field<'_, '_>, d: &mut Diags) -> Option<EnvSpec> {
     let ca_file = t.optional("ca_file", &mut ok, d, |f, d| {
         raw::non_empty_string(f.value, &f.what(), d).map(PathBuf::from)
     });
+    if simulator == Some(true) {
+        ok &= no_real_settings(&t, name, d);
+    }
 
     if !ok {
         return None;
@@ -326,6 +331,40 @@ fn env(f: &Field<'_, '_>, d: &mut Diags) -> Option<EnvSpec> {
         egress_echo_url,
         ca_file,
     })
+}
+
+/// Keys of an env that point it at the real Octopus API or carry real credentials.
+/// None of them may appear beside `simulator = true` (SPEC 8.1): a leftover
+/// `simulator = true` in a real env would otherwise turn it into a simulated READY.
+const REAL_ENV_KEYS: &[&str] = &[
+    "base_url",
+    "api_key",
+    "api_secret",
+    "webhook_url",
+    "webhook_secret",
+    "egress_allowlist",
+    "egress_ip",
+    "egress_echo_url",
+    "ca_file",
+];
+
+/// Reports every real setting in a `simulator = true` env, at its key; `false` when
+/// there was one.
+fn no_real_settings(t: &Table<'_, '_>, name: &str, d: &mut Diags) -> bool {
+    let mut clean = true;
+    for f in t.fields.iter().filter(|f| REAL_ENV_KEYS.contains(&f.key)) {
+        d.error(
+            f.key_span.clone(),
+            format!(
+                "`{}` is a real setting, but env `{}` has `simulator = true`, which ignores it and runs against golive's simulator; remove `{}` or remove `simulator = true`",
+                f.key,
+                show(name),
+                f.key
+            ),
+        );
+        clean = false;
+    }
+    clean
 }
 
 /// `{ env = "NAME" }` or `{ file = "PATH" }`. Never quotes the value it was given:
@@ -591,7 +630,10 @@ fn waivers(
             raw::non_empty_string(f.value, &f.what(), d).map(str::to_string)
         };
         let reason = t.required("reason", context, &mut ok, d, text);
-        let owner = t.required("owner", context, &mut ok, d, text);
+        let owner = t.required("owner", context, &mut ok, d, |f, d| {
+            raw::string_max(f.value, &f.what(), raw::MAX_LABEL, d)?;
+            text(f, d)
+        });
         let expires = t.required("expires", context, &mut ok, d, |f, d| {
             raw::date(f.value, &f.what(), d)
         });

@@ -43,6 +43,10 @@ const MAX_ERROR_TEXT_CHARS: usize = 300;
 const PREVIEW_CHARS: usize = 80;
 /// Most 429 retries of one call.
 const MAX_429_RETRIES: usize = 3;
+/// The longest `Retry-After` golive takes at its word (one day): a longer one is
+/// read as this, so no arithmetic on it can overflow (SPEC 8.5). No check's
+/// budget comes near it, so such a 429 is reported as rate limited, not waited for.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(86_400);
 
 /// Why an API call gave no usable answer. Messages never contain secrets.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -93,6 +97,9 @@ pub enum ApiError {
     /// There are no credentials to log in with.
     #[error("no credentials to log in with")]
     NoCredentials,
+    /// The base URL is the other tier's API host: nothing is sent (SPEC 8.4).
+    #[error("refusing to call {0}")]
+    WrongTierHost(String),
 }
 
 fn describe(body: &ErrorBody) -> String {
@@ -273,7 +280,10 @@ pub struct ClientConfig {
 pub struct OctopusClient {
     http: reqwest::Client,
     base: Url,
+    /// The tier whose rules apply: production's whenever the host is production's.
     tier: Tier,
+    /// Set when the env's tier and its host's tier differ: then nothing is sent.
+    wrong_tier_host: Option<String>,
     calls_made: AtomicUsize,
     session: OnceCell<Result<Session, ApiError>>,
     wallets: OnceCell<Result<WalletBook, ApiError>>,
@@ -313,10 +323,23 @@ impl OctopusClient {
         let http = builder
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        // One notion of a host (SPEC 8.4): whatever the env says, a client aimed at
+        // the production host keeps production's budget, and a client aimed at the
+        // other tier's host sends nothing at all.
+        let host_tier = Tier::of_host(&config.base_url);
+        let tier = host_tier.unwrap_or(config.tier).max_safety(config.tier);
+        let wrong_tier_host = host_tier.filter(|h| *h != config.tier).map(|h| {
+            format!(
+                "{}: it is the {h} API host, and this env's tier is {}",
+                crate::tier::normalize_host(config.base_url.host_str().unwrap_or("")),
+                config.tier
+            )
+        });
         Ok(Arc::new(OctopusClient {
             http,
             base: config.base_url,
-            tier: config.tier,
+            tier,
+            wrong_tier_host,
             calls_made: AtomicUsize::new(0),
             session: OnceCell::new(),
             wallets: OnceCell::new(),
@@ -514,6 +537,9 @@ impl OctopusClient {
             .base
             .join(path)
             .map_err(|e| ApiError::Transport(format!("cannot build the URL for {path}: {e}")))?;
+        if let Some(why) = &self.wrong_tier_host {
+            return Err(ApiError::WrongTierHost(why.clone()));
+        }
         let mut retries = 0;
         loop {
             if self.tier == Tier::Production
@@ -603,8 +629,11 @@ impl OctopusClient {
                                 .as_deref()
                                 .and_then(retry_after_from_message)
                         })
-                        .unwrap_or(Duration::from_secs(1));
-                    let fits = Instant::now() + wait + Duration::from_millis(50) < deadline;
+                        .unwrap_or(Duration::from_secs(1))
+                        .min(MAX_RETRY_AFTER);
+                    let fits = Instant::now()
+                        .checked_add(wait.saturating_add(Duration::from_millis(50)))
+                        .is_some_and(|ready| ready < deadline);
                     if retries >= MAX_429_RETRIES || !fits {
                         return Err(ApiError::RateLimited {
                             retry_after: Some(wait),
@@ -649,7 +678,7 @@ async fn read_capped(
 ) -> Result<Vec<u8>, ApiError> {
     if resp
         .content_length()
-        .is_some_and(|n| n as usize > MAX_BODY_BYTES)
+        .is_some_and(|n| u64::try_from(MAX_BODY_BYTES).is_ok_and(|max| n > max))
     {
         return Err(ApiError::InvalidResponse(format!(
             "{method} {path}: the answer is larger than {} KiB",
@@ -685,16 +714,18 @@ async fn read_capped(
     }
 }
 
-/// Parses `Retry-After`: delay-seconds or an HTTP-date.
+/// Parses `Retry-After`: delay-seconds or an HTTP-date, at most
+/// [`MAX_RETRY_AFTER`] (any number of digits: a longer delay is capped, not refused).
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let v = value.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        let secs = v.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
     }
     let when = jiff::fmt::rfc2822::parse(v).ok()?.timestamp();
     let now = jiff::Timestamp::now();
-    let secs = when.as_second().saturating_sub(now.as_second());
-    Some(Duration::from_secs(secs.max(0) as u64))
+    let secs = u64::try_from(when.as_second().saturating_sub(now.as_second())).unwrap_or(0);
+    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
 }
 
 /// The docs' fallback: "Rate limit exceeded. Retry after 12 seconds."
@@ -706,7 +737,11 @@ fn retry_after_from_message(message: &str) -> Option<Duration> {
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
-    digits.parse().ok().map(Duration::from_secs)
+    if digits.is_empty() {
+        return None;
+    }
+    let secs = digits.parse::<u64>().unwrap_or(u64::MAX);
+    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
 }
 
 /// Whether a URL's host is a loopback name or address.
@@ -790,10 +825,119 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after(""), None);
+        assert_eq!(parse_retry_after("-1"), None);
+        // SPEC 8.5: no wrap-around, whatever the server says.
+        for huge in [
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999999999999999",
+            "Tue, 31 Dec 2999 23:59:59 GMT",
+        ] {
+            assert_eq!(parse_retry_after(huge), Some(MAX_RETRY_AFTER), "{huge}");
+        }
+        assert_eq!(
+            retry_after_from_message("Retry after 18446744073709551615 seconds"),
+            Some(MAX_RETRY_AFTER)
+        );
         assert_eq!(
             retry_after_from_message("Rate limit exceeded. Retry after 12 seconds."),
             Some(Duration::from_secs(12))
         );
+    }
+
+    fn client(base: &str, tier: Tier) -> Arc<OctopusClient> {
+        OctopusClient::new(ClientConfig {
+            base_url: Url::parse(base).unwrap(),
+            tier,
+            ca_pem: None,
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_client_aimed_at_the_other_tiers_host_sends_nothing() {
+        // SPEC 8.4: every spelling of the production host is the production host.
+        // The refusal comes before any connection, so no traffic can leave here.
+        for base in [
+            "https://API.OCTOPUSCARDS.IO",
+            "https://api.octopuscards.io./",
+            "https://Api.OctopusCards.Io./",
+        ] {
+            let api = client(base, Tier::Sandbox);
+            assert_eq!(
+                api.tier,
+                Tier::Production,
+                "{base}: production's budget applies"
+            );
+            let creds = Credentials {
+                key: Secret::new("k"),
+                secret: Secret::new("s"),
+            };
+            let log = CallLog::default();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let e = api.login(Some(&creds), &log, deadline).await.unwrap_err();
+            assert!(
+                matches!(&e, ApiError::WrongTierHost(why) if why.starts_with("api.octopuscards.io: it is the production API host")),
+                "{base}: {e:?}"
+            );
+            assert_eq!(api.calls_made(), 0, "{base}");
+            assert!(log.calls().is_empty(), "{base}");
+        }
+        // A production env on the sandbox host: refused, and production's rules.
+        let api = client("https://SANDBOX-API.octopuscards.io.", Tier::Production);
+        assert_eq!(api.tier, Tier::Production);
+        assert!(api.wrong_tier_host.is_some());
+        // The right pairings and other hosts are left alone.
+        for (base, tier) in [
+            ("https://api.octopuscards.io./", Tier::Production),
+            ("https://sandbox-api.octopuscards.io", Tier::Sandbox),
+            ("http://127.0.0.1:1", Tier::Sandbox),
+            ("http://127.0.0.1:1", Tier::Production),
+        ] {
+            let api = client(base, tier);
+            assert_eq!(api.tier, tier, "{base}");
+            assert!(api.wrong_tier_host.is_none(), "{base}");
+        }
+    }
+
+    /// A loopback server that answers every connection with `answer`.
+    async fn answering(answer: &'static str) -> Url {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn an_enormous_retry_after_is_rate_limited_not_a_panic() {
+        // SPEC 8.5: this used to panic with "overflow when adding duration to instant".
+        let base = answering(
+            "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 18446744073709551615\r\n\
+             Content-Length: 0\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        let api = client(base.as_str(), Tier::Sandbox);
+        let creds = Credentials {
+            key: Secret::new("k"),
+            secret: Secret::new("s"),
+        };
+        let log = CallLog::default();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let e = api.login(Some(&creds), &log, deadline).await.unwrap_err();
+        assert!(
+            matches!(e, ApiError::RateLimited { retry_after: Some(d) } if d == MAX_RETRY_AFTER),
+            "{e:?}"
+        );
+        assert_eq!(api.calls_made(), 1, "not waited for, not retried");
     }
 
     #[test]

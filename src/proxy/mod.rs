@@ -193,8 +193,8 @@ pub struct ProxyConfig {
 /// Why an upstream is refused: the proxy fronts only the sandbox or the simulator,
 /// and never relays credentials over plain HTTP to a host that is not loopback.
 pub fn check_upstream(url: &Url) -> Result<(), String> {
-    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
-    if host == Tier::Production.canonical_host() {
+    // However it is spelled (`API.octopuscards.io.`): SPEC 8.4.
+    if Tier::of_host(url) == Some(Tier::Production) {
         return Err(format!(
             "{url} is the production Octopus API; golive injects faults only in front of the sandbox ({}) or its simulator",
             Tier::Sandbox.canonical_url()

@@ -324,7 +324,7 @@ pub fn parse_plan(text: &str, origin: &str) -> Result<Plan, String> {
                 class: f.class,
                 nth: f.nth.0,
                 status: f.status.0,
-                retry_after: f.retry_after,
+                retry_after: f.retry_after.map(|s| s.0),
             })
             .collect();
         phases.push(PhasePlan {
@@ -382,7 +382,7 @@ struct RawFault {
     class: RequestClass,
     nth: RawNth,
     status: ErrorStatus,
-    retry_after: Option<u64>,
+    retry_after: Option<RetryAfterSecs>,
 }
 
 /// A whole number of at least 1.
@@ -430,6 +430,26 @@ impl<'de> Deserialize<'de> for RawNth {
                 "`nth` must be a request number (1, 2, ...) or \"all\"",
             )),
         }
+    }
+}
+
+/// `retry_after` seconds: 0 up to a day ([`crate::octopus::MAX_RETRY_AFTER`]), so
+/// that no timing computed from it can wrap around (SPEC 8.5).
+struct RetryAfterSecs(u64);
+
+impl<'de> Deserialize<'de> for RetryAfterSecs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let max = crate::octopus::MAX_RETRY_AFTER.as_secs();
+        let n = i64::deserialize(d)?;
+        u64::try_from(n)
+            .ok()
+            .filter(|s| *s <= max)
+            .map(RetryAfterSecs)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "`retry_after` must be a whole number of seconds from 0 to {max} (one day), found {n}"
+                ))
+            })
     }
 }
 
@@ -579,6 +599,18 @@ status = 500
                 "plan.toml:6:10: `status` must be an HTTP error status",
             ),
             ("[[phase]]\nname = \"a\"\nretries = 3\n", "plan.toml:3:1: "),
+            (
+                "[[phase]]\nname = \"a\"\n[[phase.fault]]\nclass = \"login\"\nnth = 1\nstatus = 429\nretry_after = 9223372036854775807\n",
+                "plan.toml:7:15: `retry_after` must be a whole number of seconds from 0 to 86400 (one day), found 9223372036854775807",
+            ),
+            (
+                "[[phase]]\nname = \"a\"\n[[phase.fault]]\nclass = \"login\"\nnth = 1\nstatus = 429\nretry_after = -1\n",
+                "plan.toml:7:15: `retry_after` must be a whole number of seconds",
+            ),
+            (
+                "[[phase]]\nname = \"a\"\n[[phase.fault]]\nclass = \"login\"\nnth = 1\nstatus = 429\nretry_after = 18446744073709551615\n",
+                "plan.toml:7:15: ",
+            ),
             ("", "plan.toml: a plan needs at least one [[phase]]"),
             (
                 "[[phase]]\nname = \"a\"\n[[phase]]\nname = \"a\"\n",

@@ -336,6 +336,9 @@ async fn production_and_clear_text_upstreams_are_refused() {
     for url in [
         "https://api.octopuscards.io",
         "https://API.octopuscards.io/",
+        "https://api.octopuscards.io./",
+        "https://API.OCTOPUSCARDS.IO./x",
+        "https://Api.OctopusCards.Io.:443",
         "http://sandbox-api.octopuscards.io",
         "ftp://127.0.0.1",
     ] {

@@ -26,7 +26,9 @@
 //!   finding of a `skip` or `waived` check (the latter with ` (waived)` in the
 //!   title and the waiver after the message).
 //! - [`render`] adds a final `::notice title=golive::` line with the overall
-//!   verdict, its exit code and each environment's verdict and counts.
+//!   verdict, its exit code and each environment's verdict and counts; a
+//!   simulator env's verdict is followed by `(simulated)`, and the overall one
+//!   by `, simulated` when every env was a simulator env.
 //! - Escaping follows the runner: in the message `%`, CR and LF become `%25`,
 //!   `%0D`, `%0A`; in the `title` property `:` and `,` also become `%3A` and
 //!   `%2C`.
@@ -69,8 +71,13 @@ pub fn render(reports: &[Report], out: &mut dyn Write) -> io::Result<()> {
         .map(|(r, env)| {
             let s = &r.summary;
             format!(
-                "{env}: {}, {} {} ({} pass, {} warn, {} fail, {} error, {} skip, {} waived)",
+                "{env}: {}{}, {} {} ({} pass, {} warn, {} fail, {} error, {} skip, {} waived)",
                 r.verdict.as_str(),
+                if r.environment.simulator {
+                    " (simulated)"
+                } else {
+                    ""
+                },
                 s.total,
                 if s.total == 1 { "check" } else { "checks" },
                 s.pass,
@@ -88,6 +95,10 @@ pub fn render(reports: &[Report], out: &mut dyn Write) -> io::Result<()> {
         super::model::Verdict::Inconclusive => "INCONCLUSIVE",
     };
     let mut message = format!("{headline} (exit {})", verdict.exit_code());
+    // SPEC 8.1: a verdict reached against golive's simulator says so.
+    if !reports.is_empty() && reports.iter().all(|r| r.environment.simulator) {
+        message.push_str(", simulated");
+    }
     if !per_env.is_empty() {
         message.push_str(" — ");
         message.push_str(&per_env.join("; "));
@@ -262,12 +273,12 @@ mod tests {
         let out = lines(render, &[fixtures::all_statuses(), fixtures::empty_ready()]);
         assert_eq!(
             out.last().unwrap(),
-            "::notice title=golive::NOT READY (exit 1) — production: not_ready, 7 checks (1 pass, 1 warn, 2 fail, 1 error, 1 skip, 1 waived); sim: ready, 0 checks (0 pass, 0 warn, 0 fail, 0 error, 0 skip, 0 waived)"
+            "::notice title=golive::NOT READY (exit 1) — production: not_ready, 7 checks (1 pass, 1 warn, 2 fail, 1 error, 1 skip, 1 waived); sim: ready (simulated), 0 checks (0 pass, 0 warn, 0 fail, 0 error, 0 skip, 0 waived)"
         );
         assert_eq!(
             lines(render, &[fixtures::empty_ready()]),
             [
-                "::notice title=golive::READY (exit 0) — sim: ready, 0 checks (0 pass, 0 warn, 0 fail, 0 error, 0 skip, 0 waived)"
+                "::notice title=golive::READY (exit 0), simulated — sim: ready (simulated), 0 checks (0 pass, 0 warn, 0 fail, 0 error, 0 skip, 0 waived)"
             ]
         );
     }

@@ -20,7 +20,7 @@
 //! NOT READY — 1 blocking check failed: webhook; 1 waived (exit 1)
 //! ```
 //!
-//! - A header: tool version, env name, tier (`, simulator` when the simulator
+//! - A header: tool version, env name, tier (`, simulated` when the simulator
 //!   stood in for Octopus) and base URL.
 //! - One line per check in report order: a fixed-width status badge, the id
 //!   padded to the longest id, the kind in brackets, the duration right-aligned
@@ -32,7 +32,8 @@
 //!   JSON.
 //! - A summary line with every status count, zeros included, and the run's
 //!   wall time.
-//! - The verdict with the exit code, naming the blocking checks behind it.
+//! - The verdict with the exit code, naming the blocking checks behind it
+//!   (and saying `simulated` when the simulator stood in for Octopus).
 //!
 //! The renderer only prints what the report holds; it never decides the
 //! verdict. Colour (ANSI SGR) is written only when [`HumanOptions::color`] is
@@ -106,9 +107,14 @@ pub fn render_all(reports: &[Report], out: &mut dyn Write, opts: &HumanOptions) 
         .iter()
         .map(|r| {
             format!(
-                "{} {}",
+                "{} {}{}",
                 r.environment.name,
-                r.verdict.as_str().replace('_', " ")
+                r.verdict.as_str().replace('_', " "),
+                if r.environment.simulator {
+                    " (simulated)"
+                } else {
+                    ""
+                }
             )
         })
         .collect();
@@ -145,7 +151,7 @@ fn verdict_color(verdict: Verdict) -> Color {
 /// `golive 0.1.0 · env production (production) · https://…`, then a blank line.
 fn write_header(report: &Report, out: &mut dyn Write, paint: Painter) -> io::Result<()> {
     let env = &report.environment;
-    let simulator = if env.simulator { ", simulator" } else { "" };
+    let simulator = if env.simulator { ", simulated" } else { "" };
     writeln!(
         out,
         "{} · env {} ({}{simulator}) · {}",
@@ -375,7 +381,13 @@ fn write_verdict(report: &Report, out: &mut dyn Write, paint: Painter) -> io::Re
     } else {
         String::new()
     };
-    let line = format!("{headline} — {detail}{waived}");
+    // SPEC 8.1: a simulator's READY is not Octopus's; the verdict says so.
+    let simulated = if report.environment.simulator {
+        " (simulated)"
+    } else {
+        ""
+    };
+    let line = format!("{headline}{simulated} — {detail}{waived}");
     writeln!(
         out,
         "{} {}",
@@ -415,16 +427,25 @@ pub(super) fn duration(ms: u64) -> String {
         1_000..=9_994 => format!("{:.2}s", ms as f64 / 1000.0),
         9_995..=59_949 => format!("{:.1}s", ms as f64 / 1000.0),
         _ => {
-            let secs = (ms + 500) / 1000;
+            let secs = ms.saturating_add(500) / 1000;
             format!("{}m{:02}s", secs / 60, secs % 60)
         }
     };
     format!("{text:>DURATION_WIDTH$}")
 }
 
-/// Longest string, in characters, for column padding.
+/// Widest a padded column gets: a longer value (only a hand-made report could hold
+/// one) is printed whole and pushes its own line only, and no padding width comes
+/// near the formatter's limit of 65535, past which `format!` panics (SPEC 8.5).
+pub(crate) const MAX_COLUMN: usize = 64;
+
+/// Longest string, in characters, for column padding, at most [`MAX_COLUMN`].
 fn width<'a>(items: impl Iterator<Item = &'a str>) -> usize {
-    items.map(|s| s.chars().count()).max().unwrap_or(0)
+    items
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(MAX_COLUMN)
 }
 
 pub(super) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
@@ -598,10 +619,19 @@ mod tests {
         let text = render_to_string(&fixtures::empty_ready(), false, 0);
         assert_eq!(
             text,
-            "golive 0.1.0 · env sim (sandbox, simulator) · http://127.0.0.1:8080\n\
+            "golive 0.1.0 · env sim (sandbox, simulated) · http://127.0.0.1:8080\n\
              \n\
              0 checks: 0 pass, 0 warn, 0 fail, 0 error, 0 skip, 0 waived · 3ms\n\
-             READY — no blocking check failed (exit 0)\n"
+             READY (simulated) — no blocking check failed (exit 0)\n"
+        );
+        // A real env's header and verdict do not say simulated.
+        let mut real = fixtures::empty_ready();
+        real.environment.simulator = false;
+        let text = render_to_string(&real, false, 0);
+        assert!(text.contains("env sim (sandbox) ·"), "{text}");
+        assert!(
+            text.ends_with("\nREADY — no blocking check failed (exit 0)\n"),
+            "{text}"
         );
     }
 
@@ -638,6 +668,19 @@ mod tests {
     }
 
     #[test]
+    fn over_long_ids_and_kinds_render_without_a_panic() {
+        // SPEC 8.5: a padding width past 65535 used to panic `format!`.
+        let mut report = fixtures::all_statuses();
+        report.checks[0].id = "x".repeat(70_000);
+        report.checks[1].kind = "k".repeat(70_000);
+        let text = render_to_string(&report, false, 0);
+        assert!(text.contains(&"x".repeat(70_000)));
+        // Ordinary ids still line up on the padded column.
+        let short = render_to_string(&fixtures::all_statuses(), false, 0);
+        assert!(short.contains("webhook "), "{short}");
+    }
+
+    #[test]
     fn durations() {
         for (ms, want) in [
             (0, "   0ms"),
@@ -650,6 +693,7 @@ mod tests {
             (59_900, " 59.9s"),
             (59_950, " 1m00s"),
             (125_000, " 2m05s"),
+            (u64::MAX, "307445734561825m51s"),
         ] {
             assert_eq!(duration(ms), want, "{ms}ms");
         }
@@ -691,13 +735,13 @@ mod tests {
         )
         .unwrap();
         let text = String::from_utf8(buf).unwrap();
-        assert!(text.starts_with("golive 0.1.0 · env sim (sandbox, simulator)"));
+        assert!(text.starts_with("golive 0.1.0 · env sim (sandbox, simulated)"));
         assert!(text.contains(
-            "READY — no blocking check failed (exit 0)\n\ngolive 0.1.0 · env production"
+            "READY (simulated) — no blocking check failed (exit 0)\n\ngolive 0.1.0 · env production"
         ));
         assert!(
             text.ends_with(
-                "(exit 1)\n\nOVERALL: NOT READY — sim ready, production not ready (exit 1)\n"
+                "(exit 1)\n\nOVERALL: NOT READY — sim ready (simulated), production not ready (exit 1)\n"
             ),
             "{text}"
         );

@@ -85,7 +85,13 @@ fn build(reports: &[Report]) -> JunitReport {
 
 /// One environment's `<testsuite>`.
 fn suite(report: &Report, env: &str) -> TestSuite {
-    let mut suite = TestSuite::new(format!("golive {env}"));
+    // SPEC 8.1: CI dashboards show the suite name; a simulated run says so there.
+    let simulated = if report.environment.simulator {
+        " (simulated)"
+    } else {
+        ""
+    };
+    let mut suite = TestSuite::new(format!("golive {env}{simulated}"));
     suite.set_time(Duration::from_millis(report.duration_ms));
     if let Ok(started) = chrono::DateTime::parse_from_rfc3339(&report.started_at) {
         suite.set_timestamp(started);
@@ -358,7 +364,7 @@ mod tests {
                         skipped: 2
                     }
                 ),
-                ("golive sim".to_string(), Counts::default()),
+                ("golive sim (simulated)".to_string(), Counts::default()),
             ]
         );
         // quick-junit's own reader (as nextest-style consumers use) agrees.

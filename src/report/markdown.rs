@@ -39,9 +39,10 @@
 //! ```
 //!
 //! - The heading carries the verdict badge (`✅ READY`, `❌ NOT READY`,
-//!   `⚠️ INCONCLUSIVE`) and the env name; the list under it the verdict with
+//!   `⚠️ INCONCLUSIVE`, followed by `(simulated)` when golive's simulator stood
+//!   in for Octopus) and the env name; the list under it the verdict with
 //!   its exit code and the blocking checks behind it, the environment (tier,
-//!   `simulator` when the simulator stood in, base URL), the run and the counts.
+//!   `simulated` when the simulator stood in, base URL), the run and the counts.
 //! - The table has one row per check in report order, with a status badge
 //!   (`✅ pass`, `⚠️ warn`, `❌ fail`, `❗ error`, `⏭️ skip`, `🛡️ waived`).
 //! - "Findings" has one entry per check that is not `pass` and has findings:
@@ -107,10 +108,13 @@ fn overall(
     } else {
         format!("{n} {}", plural(n, "environment", "environments"))
     };
-    md.push_str(&format!("## {} · golive · {what}\n\n", badge(verdict)));
+    // Only a board of simulator envs alone is simulated as a whole; each
+    // environment's own verdict says so in the table below in any case.
+    let all_simulated = !reports.is_empty() && reports.iter().all(|r| r.environment.simulator);
+    let overall_badge = format!("{}{}", badge(verdict), simulated(all_simulated));
+    md.push_str(&format!("## {overall_badge} · golive · {what}\n\n"));
     md.push_str(&format!(
-        "**Overall:** {} (`{}`, exit {exit_code}), the worst of {n} {}.\n\n",
-        badge(verdict),
+        "**Overall:** {overall_badge} (`{}`, exit {exit_code}), the worst of {n} {}.\n\n",
         verdict.as_str(),
         plural(n, "report", "reports"),
     ));
@@ -132,7 +136,7 @@ fn overall(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             code_cell(name),
             cell(&tier(report)),
-            badge(report.verdict),
+            env_badge(report),
             s.pass,
             s.warn,
             s.fail,
@@ -154,12 +158,12 @@ fn environment(md: &mut String, report: &Report, name: &str, level: usize) {
     let env = &report.environment;
     md.push_str(&format!(
         "{h} {} · golive · {}\n\n",
-        badge(report.verdict),
+        env_badge(report),
         text(name)
     ));
     md.push_str(&format!(
         "- **Verdict:** {} (`{}`, exit {}): {}\n",
-        badge(report.verdict),
+        env_badge(report),
         report.verdict.as_str(),
         report.exit_code,
         verdict_detail(report),
@@ -345,14 +349,29 @@ fn verdict_detail(report: &Report) -> String {
     parts.join("; ")
 }
 
-/// `production tier`, `sandbox tier, simulator`.
+/// `production tier`, `sandbox tier, simulated`.
 fn tier(report: &Report) -> String {
     let simulator = if report.environment.simulator {
-        ", simulator"
+        ", simulated"
     } else {
         ""
     };
     format!("{} tier{simulator}", report.environment.tier)
+}
+
+/// " (simulated)" when golive's simulator stood in for Octopus (SPEC 8.1).
+fn simulated(simulator: bool) -> &'static str {
+    if simulator { " (simulated)" } else { "" }
+}
+
+/// An environment's verdict badge: `✅ READY`, or `✅ READY (simulated)` for a
+/// simulator env, so a simulated READY is never read as Octopus's.
+fn env_badge(report: &Report) -> String {
+    format!(
+        "{}{}",
+        badge(report.verdict),
+        simulated(report.environment.simulator)
+    )
 }
 
 /// The verdict badge.
@@ -502,12 +521,12 @@ mod tests {
             "{text}"
         );
         assert!(text.contains(
-            "| `sim` | sandbox tier, simulator | ✅ READY | 0 | 0 | 0 | 0 | 0 | 0 | 3ms |\n"
+            "| `sim` | sandbox tier, simulated | ✅ READY (simulated) | 0 | 0 | 0 | 0 | 0 | 0 | 3ms |\n"
         ));
         assert!(text.contains(
             "| `production` | production tier | ❌ NOT READY | 1 | 1 | 2 | 1 | 1 | 1 | 10.3s |\n"
         ));
-        assert!(text.contains("### ✅ READY · golive · sim\n"));
+        assert!(text.contains("### ✅ READY (simulated) · golive · sim\n"));
         assert!(text.contains("No checks were selected.\n"));
         assert!(text.contains("### ❌ NOT READY · golive · production\n"));
         assert!(text.contains("#### Findings\n"));
@@ -522,11 +541,11 @@ mod tests {
         render_merged(&m, &["eu/a.json".into(), "us/b.json".into()], &mut buf).unwrap();
         let text = String::from_utf8(buf).unwrap();
         assert!(
-            text.starts_with("## ✅ READY · golive · merged board\n"),
+            text.starts_with("## ✅ READY (simulated) · golive · merged board\n"),
             "{text}"
         );
         assert!(text.contains("Merged from `eu/a.json`, `us/b.json`.\n"));
-        assert!(text.contains("### ✅ READY · golive · sim\n"));
+        assert!(text.contains("### ✅ READY (simulated) · golive · sim\n"));
     }
 
     #[test]
@@ -559,7 +578,15 @@ mod tests {
         report.verdict = Verdict::Inconclusive;
         report.exit_code = 3;
         let text = md(&[report]);
-        assert!(text.starts_with("## ⚠️ INCONCLUSIVE · golive · sim\n"));
-        assert!(text.contains("(`inconclusive`, exit 3): no blocking check failed\n"));
+        assert!(text.starts_with("## ⚠️ INCONCLUSIVE (simulated) · golive · sim\n"));
+        assert!(text.contains(
+            "- **Verdict:** ⚠️ INCONCLUSIVE (simulated) (`inconclusive`, exit 3): no blocking check failed\n"
+        ));
+        // A real env's verdict does not say simulated.
+        let mut real = fixtures::empty_ready();
+        real.environment.simulator = false;
+        let text = md(&[real]);
+        assert!(text.starts_with("## ✅ READY · golive · sim\n"), "{text}");
+        assert!(!text.contains("simulated"), "{text}");
     }
 }

@@ -18,7 +18,10 @@
 //! (`production (eu.json #2)`).
 //!
 //! Rejected, naming the file: text that is not JSON, JSON that is not a golive
-//! report, and a `schema_version` other than 1.
+//! report, a `schema_version` other than 1, and values no golive run writes
+//! (SPEC 8.5): a check id, check kind or finding code longer than
+//! [`MAX_NAME`] characters, an env name longer than [`MAX_ENV_NAME`], any
+//! other string longer than [`MAX_STRING`].
 
 use std::collections::HashMap;
 
@@ -26,6 +29,13 @@ use serde_json::Value;
 
 use super::model::{Report, SCHEMA_VERSION};
 use super::multi::MultiReport;
+
+/// Longest check id, check kind or finding code in a report (as in a manifest).
+pub const MAX_NAME: usize = 64;
+/// Longest env name (a merge labels a repeated one with its source file).
+pub const MAX_ENV_NAME: usize = 1000;
+/// Longest string of any other kind (messages, summaries, evidence).
+pub const MAX_STRING: usize = 100_000;
 
 /// Why a set of reports could not be merged; every variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +99,11 @@ fn parse(source: &str, text: &str) -> Result<Vec<Report>, MergeError> {
         source_label: source.to_string(),
         detail,
     };
+    if let Some((path, n)) = over_long_string(&value, &mut String::from("$")) {
+        return Err(not_a_report(format!(
+            "`{path}` is a string of {n} characters; golive writes none longer than {MAX_STRING}"
+        )));
+    }
     let Some(object) = value.as_object() else {
         return Err(not_a_report(format!(
             "expected a JSON object, found {}",
@@ -134,12 +149,82 @@ fn parse(source: &str, text: &str) -> Result<Vec<Report>, MergeError> {
         }
         let multi: MultiReport = serde_json::from_value(value)
             .map_err(|e| not_a_report(format!("invalid multi-environment report: {e}")))?;
+        for (i, report) in multi.reports.iter().enumerate() {
+            bounded(report, &format!("reports[{i}].")).map_err(not_a_report)?;
+        }
         Ok(multi.reports)
     } else {
         let report: Report = serde_json::from_value(value)
             .map_err(|e| not_a_report(format!("invalid report: {e}")))?;
+        bounded(&report, "").map_err(not_a_report)?;
         Ok(vec![report])
     }
+}
+
+/// The first string in `value` longer than [`MAX_STRING`] characters: its JSON
+/// path and length. `path` is the path of `value`, extended while walking.
+fn over_long_string(value: &Value, path: &mut String) -> Option<(String, usize)> {
+    match value {
+        Value::String(s) => {
+            // Bytes bound characters from above: only count when it can matter.
+            let n = if s.len() > MAX_STRING {
+                s.chars().count()
+            } else {
+                0
+            };
+            (n > MAX_STRING).then(|| (path.clone(), n))
+        }
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let found = over_long_string(v, path);
+            path.truncate(len);
+            found
+        }),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let len = path.len();
+            path.push('.');
+            // A key is shown cut short: the message must stay one readable line.
+            path.extend(k.chars().take(40).flat_map(char::escape_debug));
+            if k.chars().count() > 40 {
+                path.push_str("...");
+            }
+            let found = over_long_string(v, path);
+            path.truncate(len);
+            found
+        }),
+        _ => None,
+    }
+}
+
+/// Ids, kinds, codes and the env name within golive's own bounds, or what is not.
+fn bounded(report: &Report, prefix: &str) -> Result<(), String> {
+    let long = |what: String, s: &str, max: usize| {
+        let n = s.chars().count();
+        (n > max).then(|| format!("{what} is {n} characters long; golive writes at most {max}"))
+    };
+    let env = &report.environment.name;
+    if let Some(e) = long(format!("`{prefix}environment.name`"), env, MAX_ENV_NAME) {
+        return Err(e);
+    }
+    for (i, check) in report.checks.iter().enumerate() {
+        let at = format!("{prefix}checks[{i}]");
+        let problem = long(format!("the check id `{at}.id`"), &check.id, MAX_NAME)
+            .or_else(|| long(format!("the check kind `{at}.kind`"), &check.kind, MAX_NAME))
+            .or_else(|| {
+                check.findings.iter().enumerate().find_map(|(j, f)| {
+                    long(
+                        format!("the finding code `{at}.findings[{j}].code`"),
+                        &f.code,
+                        MAX_NAME,
+                    )
+                })
+            });
+        if let Some(e) = problem {
+            return Err(e);
+        }
+    }
+    Ok(())
 }
 
 /// Suffixes `name (source)` to every env name that occurs more than once.
@@ -281,6 +366,60 @@ mod tests {
             err.to_string(),
             "m.json (reports[0]) has schema_version 3; this golive reads version 1 reports"
         );
+    }
+
+    #[test]
+    fn values_no_golive_run_writes_are_rejected_with_the_file_name() {
+        // SPEC 8.5: these used to panic the human report of `report merge`.
+        let mut long_id = serde_json::to_value(fixtures::all_statuses()).unwrap();
+        long_id["checks"][0]["id"] = "x".repeat(70_000).into();
+        let mut long_kind = serde_json::to_value(fixtures::all_statuses()).unwrap();
+        long_kind["checks"][1]["kind"] = "k".repeat(65).into();
+        let mut long_code = serde_json::to_value(fixtures::all_statuses()).unwrap();
+        long_code["checks"][2]["findings"][0]["code"] = "c".repeat(65).into();
+        let mut long_env =
+            serde_json::to_value(MultiReport::from_reports(vec![fixtures::empty_ready()])).unwrap();
+        long_env["reports"][0]["environment"]["name"] = "e".repeat(1001).into();
+        let mut huge = serde_json::to_value(fixtures::all_statuses()).unwrap();
+        huge["checks"][0]["evidence"] = serde_json::json!({ "k": "z".repeat(MAX_STRING + 1) });
+        for (value, want) in [
+            (
+                long_id,
+                "the check id `checks[0].id` is 70000 characters long; golive writes at most 64",
+            ),
+            (
+                long_kind,
+                "the check kind `checks[1].kind` is 65 characters long",
+            ),
+            (
+                long_code,
+                "the finding code `checks[2].findings[0].code` is 65 characters long",
+            ),
+            (
+                long_env,
+                "`reports[0].environment.name` is 1001 characters long; golive writes at most 1000",
+            ),
+            (
+                huge,
+                "`$.checks[0].evidence.k` is a string of 100001 characters",
+            ),
+        ] {
+            let err = merge(&[
+                file("a.json", fixtures::empty_ready()),
+                file("crafted.json", &value),
+            ])
+            .unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                msg.starts_with("crafted.json is not a golive report: "),
+                "{msg}"
+            );
+            assert!(msg.contains(want), "{want}: {msg}");
+        }
+        // At the bounds, fine.
+        let mut at_bounds = serde_json::to_value(fixtures::all_statuses()).unwrap();
+        at_bounds["checks"][0]["id"] = "x".repeat(MAX_NAME).into();
+        assert!(merge(&[file("ok.json", &at_bounds)]).is_ok());
     }
 
     #[test]
