@@ -505,6 +505,34 @@ fn a_hung_echo_service_is_reported_as_a_timeout() {
     );
 }
 
+/// The run's `--timeout`, not the echo service, ended the wait: a run timeout (SPEC 8.1).
+#[test]
+fn a_hung_echo_service_cut_by_the_run_timeout_is_a_run_timeout() {
+    let echo = RawServer::start(Behaviour::Hang);
+    let lines = format!(
+        "egress_allowlist = [\"203.0.113.0/28\"]\negress_ip = \"auto\"\negress_echo_url = \"{}/ip\"\n",
+        echo.base_url()
+    );
+    let dir = tempdir();
+    let path = write_manifest(
+        dir.path(),
+        &env_manifest(
+            "sandbox",
+            None,
+            &lines,
+            &format!("{EGRESS_CHECK}timeout = \"30s\"\n"),
+        ),
+    );
+    let report = report_with_exit(&path, &["--timeout", "1s"], &[], 3);
+    assert_eq!(status_of(&report, "egress"), "error", "{report:#}");
+    let codes = codes_of(&report, "egress");
+    assert!(codes.contains(&"run-timeout".to_string()), "{codes:?}");
+    assert!(
+        !codes.contains(&"egress-ip-unknown".to_string()),
+        "{codes:?}"
+    );
+}
+
 #[test]
 fn a_password_in_the_echo_url_never_appears_in_the_report() {
     let echo = RawServer::respond("200 OK", "text/plain", b"203.0.113.10\n");

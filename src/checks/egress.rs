@@ -73,6 +73,10 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
                 out.evidence("echo_url", url.as_str());
                 match fetch_egress_ip(url, ctx.deadline).await {
                     Ok(ip) => addrs.push((ip, "echo")),
+                    // The run's --timeout ended the wait: the echo service is not to blame.
+                    Err(_) if ctx.run_deadline_binds && Instant::now() >= ctx.deadline => out
+                        .findings
+                        .push(ctx.timeout_finding("the egress echo service")),
                     Err(e) => out
                         .findings
                         .push(Finding::incomplete(&codes::EGRESS_IP_UNKNOWN, format!("cannot learn the egress address from {url}: {e}"))),
