@@ -51,10 +51,41 @@ pub enum SecretRef {
 impl fmt::Display for SecretRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // Maybe the secret itself, pasted where its variable's name belongs.
+            SecretRef::Env(name) if !looks_like_variable_name(name) => {
+                f.write_str("an environment variable whose name does not look like one")
+            }
             SecretRef::Env(name) => write!(f, "environment variable {name}"),
             SecretRef::File(path) => write!(f, "file {}", path.display()),
         }
     }
+}
+
+/// Whether `name` looks like an environment variable's name rather than a secret
+/// pasted in its place: `[A-Za-z_][A-Za-z0-9_]*`, without a key's shape (an
+/// `sk_`/`pk_`/`rk_`/`whsec_` prefix, or 20+ characters mixing lower case, upper case
+/// and digits, or 24+ characters with several digits and no `_`). Such a name is never
+/// printed.
+pub fn looks_like_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let well_formed = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !well_formed {
+        return false;
+    }
+    let key_prefix = ["sk_", "pk_", "rk_", "whsec_"]
+        .iter()
+        .any(|p| name.starts_with(p));
+    let (lower, upper) = (
+        name.chars().any(|c| c.is_ascii_lowercase()),
+        name.chars().any(|c| c.is_ascii_uppercase()),
+    );
+    let digits = name.chars().filter(char::is_ascii_digit).count();
+    let mixed = name.len() >= 20 && lower && upper && digits > 0;
+    let opaque = name.len() >= 24 && digits >= 4 && !name.contains('_');
+    !(key_prefix || mixed || opaque)
 }
 
 /// Why a secret reference gave no usable value. Never contains the value.
