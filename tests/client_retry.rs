@@ -411,6 +411,23 @@ async fn a_command_that_overruns_is_killed_and_the_check_is_inconclusive() {
     assert!(find(&out, "command-bypassed-proxy").is_none());
 }
 
+/// The same overrun when the run's `--timeout` set the deadline: the run's deadline
+/// expired, not the command's fault (SPEC 8.1).
+#[tokio::test]
+async fn a_command_cut_by_the_run_timeout_is_a_run_timeout() {
+    let mut ctx = context(env_spec(Tier::Sandbox, true), Duration::from_secs(4));
+    ctx.run_deadline_binds = true;
+    let command = vec!["sleep".to_string(), "60".to_string()];
+    let out = client_retry::run(&spec(command, "default"), &ctx).await;
+    let f = find(&out, "run-timeout").unwrap_or_else(|| panic!("{}", describe(&out)));
+    assert!(f.incomplete);
+    assert!(
+        find(&out, "command-timed-out").is_none(),
+        "{}",
+        describe(&out)
+    );
+}
+
 #[test]
 fn golive_check_runs_client_retry_from_a_manifest() {
     let dir = tempfile::tempdir().unwrap();

@@ -227,6 +227,17 @@ pub async fn run(spec: &ClientRetrySpec, ctx: &CheckContext) -> CheckOutcome {
     }
     drop(proxy);
 
+    // A phase's share of time came from the run's --timeout: that deadline, not the
+    // command, is what expired (SPEC 8.1).
+    if ctx.run_deadline_binds {
+        for (phase, f) in &mut findings {
+            if f.code == codes::COMMAND_TIMED_OUT.code {
+                *f = ctx.timeout_finding(format_args!(
+                    "phase {phase}: the command was stopped at the end of its share of the run's time"
+                ));
+            }
+        }
+    }
     out.findings = merge(findings);
     out.evidence(
         "phases",
