@@ -63,8 +63,8 @@ impl fmt::Display for SecretRef {
 
 /// Whether `name` looks like an environment variable's name rather than a secret
 /// pasted in its place: `[A-Za-z_][A-Za-z0-9_]*`, without a key's shape (an
-/// `sk_`/`pk_`/`rk_`/`whsec_` prefix, or 20+ characters mixing lower case, upper case
-/// and digits, or 24+ characters with several digits and no `_`). Such a name is never
+/// `sk_`/`pk_`/`rk_`/`whsec_` prefix, or a `_`-separated run of 16 or more
+/// characters mixing letters and digits, as random tokens do). Such a name is never
 /// printed.
 pub fn looks_like_variable_name(name: &str) -> bool {
     let mut chars = name.chars();
@@ -72,20 +72,14 @@ pub fn looks_like_variable_name(name: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !well_formed {
-        return false;
-    }
     let key_prefix = ["sk_", "pk_", "rk_", "whsec_"]
         .iter()
         .any(|p| name.starts_with(p));
-    let (lower, upper) = (
-        name.chars().any(|c| c.is_ascii_lowercase()),
-        name.chars().any(|c| c.is_ascii_uppercase()),
-    );
-    let digits = name.chars().filter(char::is_ascii_digit).count();
-    let mixed = name.len() >= 20 && lower && upper && digits > 0;
-    let opaque = name.len() >= 24 && digits >= 4 && !name.contains('_');
-    !(key_prefix || mixed || opaque)
+    let token_like = name.split('_').any(|part| {
+        let digits = part.chars().filter(char::is_ascii_digit).count();
+        part.len() >= 16 && digits >= 2 && part.len() - digits >= 2
+    });
+    well_formed && !key_prefix && !token_like
 }
 
 /// Why a secret reference gave no usable value. Never contains the value.

@@ -442,6 +442,9 @@ mod tests {
             "KEY2",
             "OCTOPUS_API_KEY_PROD_2",
             "MyApiKey",
+            "GL_NEVER_SET_KEY_7f3a",
+            "camelCaseVariableNameLong",
+            "X_2026_11_29_ROTATED",
         ] {
             assert!(ok(name), "{name}");
         }
