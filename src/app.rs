@@ -367,6 +367,9 @@ pub(crate) fn print_stdout(text: &str) -> Result<Exit, Failure> {
 }
 
 async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
+    if let Some(url) = &args.webhook_url {
+        refuse_url_credentials("--webhook-url", url)?;
+    }
     let scenario = Scenario::parse(&args.scenario).ok_or_else(|| {
         usage(format!(
             "--scenario {}: unknown scenario (known: {})",
@@ -440,9 +443,44 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
     Ok(Exit::Ready)
 }
 
+/// `raw` with whatever stands between `scheme://` and the last `@` of the authority
+/// replaced by `***`: a URL echoed in a message never shows a user or password,
+/// whether or not it parses.
+fn blank_userinfo(raw: &str) -> String {
+    let Some(at) = raw.find("://") else {
+        return raw.to_string();
+    };
+    let start = at + 3;
+    let rest = &raw[start..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(userinfo) => format!("{}***{}", &raw[..start], &rest[userinfo..]),
+        None => raw.to_string(),
+    }
+}
+
+/// Refuses a URL given on the command line that carries credentials
+/// (`user:password@`), before anything is sent, without echoing them: the URL would
+/// be printed and logged, and golive never takes a secret that way (the manifest
+/// refuses the same with `literal-secret`).
+fn refuse_url_credentials(flag: &str, raw: &str) -> Result<(), Failure> {
+    let blanked = blank_userinfo(raw);
+    let carries = match reqwest::Url::parse(raw) {
+        Ok(url) => !url.username().is_empty() || url.password().is_some(),
+        Err(_) => blanked != raw,
+    };
+    if carries {
+        return Err(usage(format!(
+            "{flag} {blanked}: the URL carries credentials (user:password@); golive never takes a secret in a URL, since it would be printed and logged (code: literal-secret)"
+        )));
+    }
+    Ok(())
+}
+
 async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
-    let url =
-        reqwest::Url::parse(&args.url).map_err(|e| usage(format!("--url {}: {e}", args.url)))?;
+    refuse_url_credentials("--url", &args.url)?;
+    let url = reqwest::Url::parse(&args.url)
+        .map_err(|e| usage(format!("--url {}: {e}", blank_userinfo(&args.url))))?;
     match url.scheme() {
         "https" => {}
         "http" if crate::octopus::is_loopback_host(&url) => {}
@@ -662,6 +700,7 @@ fn merge(args: &MergeArgs, color: bool, verbose: u8) -> Result<Exit, Failure> {
 }
 
 async fn proxy(args: &ProxyArgs) -> Result<Exit, Failure> {
+    refuse_url_credentials("--upstream", &args.upstream)?;
     let upstream: crate::proxy::Upstream = args
         .upstream
         .parse()
@@ -671,4 +710,43 @@ async fn proxy(args: &ProxyArgs) -> Result<Exit, Failure> {
         .await
         .map_err(|e| usage(format!("{e:#}")))?;
     Ok(Exit::Ready)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_is_blanked_whether_or_not_the_url_parses() {
+        assert_eq!(
+            blank_userinfo("http://user:pw@127.0.0.1:9/x"),
+            "http://***@127.0.0.1:9/x"
+        );
+        assert_eq!(
+            blank_userinfo("https://a:b@c@host/p@q"),
+            "https://***@host/p@q"
+        );
+        assert_eq!(blank_userinfo("http://u:p@[bad/x"), "http://***@[bad/x");
+        assert_eq!(
+            blank_userinfo("http://127.0.0.1/a@b"),
+            "http://127.0.0.1/a@b"
+        );
+        assert_eq!(blank_userinfo("sim"), "sim");
+    }
+
+    #[test]
+    fn command_line_urls_with_credentials_are_refused_without_echoing_them() {
+        for raw in [
+            "http://user:Pw0rdXyz@127.0.0.1:9/x",
+            "http://Pw0rdXyz@127.0.0.1:9/x",
+            "http://user:Pw0rdXyz@[not a url/x",
+        ] {
+            let e = refuse_url_credentials("--url", raw).unwrap_err();
+            assert_eq!(e.exit, Exit::Usage);
+            assert!(!e.message.contains("Pw0rdXyz"), "{}", e.message);
+            assert!(e.message.contains("***"), "{}", e.message);
+        }
+        assert!(refuse_url_credentials("--url", "http://127.0.0.1:9/x").is_ok());
+        assert!(refuse_url_credentials("--upstream", "sim").is_ok());
+    }
 }

@@ -117,7 +117,7 @@ codes! {
         "Check the base URL, DNS, proxies and firewalls from this machine; retry later if Octopus reports an incident. The message names the failure.",
         Some(DOCS_ERRORS) }
     API_RESPONSE_INVALID = { "api-response-invalid", "credentials", Fail, true,
-        "The API answered with a body golive could not read (not JSON, truncated, or too large).",
+        "The API answered with a body golive could not read (not JSON, the wrong shape, truncated, too large, or a number that is not finite such as NaN or 1e999).",
         "A response that does not match the documented shape usually means a proxy or captive portal is answering instead of Octopus.",
         "Check that the base URL reaches Octopus directly; the message shows what came back.",
         Some(DOCS_ERRORS) }

@@ -291,18 +291,20 @@ async fn prepare(
                 allowlist: Some(h.allowlist()),
                 egress_ip: Some(manifest::EgressIpSpec::Auto),
                 echo_url: reqwest::Url::parse(&format!("{}/ip", h.base_url())).ok(),
+                extra_roots: Vec::new(),
             },
         ),
         None => (
             WebhookTarget {
                 url: env.webhook_url.clone(),
                 secret: resolve(&env.webhook_secret, "webhook_secret"),
-                extra_roots,
+                extra_roots: extra_roots.clone(),
             },
             EgressFacts {
                 allowlist: env.egress_allowlist.clone(),
                 egress_ip: env.egress_ip.clone(),
                 echo_url: env.egress_echo_url.clone(),
+                extra_roots,
             },
         ),
     };

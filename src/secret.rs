@@ -51,10 +51,35 @@ pub enum SecretRef {
 impl fmt::Display for SecretRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // Maybe the secret itself, pasted where its variable's name belongs.
+            SecretRef::Env(name) if !looks_like_variable_name(name) => {
+                f.write_str("an environment variable whose name does not look like one")
+            }
             SecretRef::Env(name) => write!(f, "environment variable {name}"),
             SecretRef::File(path) => write!(f, "file {}", path.display()),
         }
     }
+}
+
+/// Whether `name` looks like an environment variable's name rather than a secret
+/// pasted in its place: `[A-Za-z_][A-Za-z0-9_]*`, without a key's shape (an
+/// `sk_`/`pk_`/`rk_`/`whsec_` prefix, or a `_`-separated run of 16 or more
+/// characters mixing letters and digits, as random tokens do). Such a name is never
+/// printed.
+pub fn looks_like_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let well_formed = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let key_prefix = ["sk_", "pk_", "rk_", "whsec_"]
+        .iter()
+        .any(|p| name.starts_with(p));
+    let token_like = name.split('_').any(|part| {
+        let digits = part.chars().filter(char::is_ascii_digit).count();
+        part.len() >= 16 && digits >= 2 && part.len() - digits >= 2
+    });
+    well_formed && !key_prefix && !token_like
 }
 
 /// Why a secret reference gave no usable value. Never contains the value.

@@ -253,3 +253,168 @@ fn api_error_run_against_the_human_format() {
     );
     assert!(!out.all_output().contains(SECRET));
 }
+
+// ---------------------------------------------------------------------------------
+// Balances that are not finite numbers (SPEC 8.1)
+
+/// A loopback API that logs in and lists one USD wallet whose `amount` is the raw
+/// JSON `amount` (a number or a string, written as is).
+struct WalletApi {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    acceptor: Option<std::thread::JoinHandle<()>>,
+}
+
+impl WalletApi {
+    fn start(amount: &str) -> WalletApi {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let wallets = format!(
+            r#"{{"success":true,"data":[{{"id":7,"currency_id":1,"amount":{amount},"type":"PREPAID"}}]}}"#
+        );
+        let acceptor = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            let wallets = wallets.clone();
+                            std::thread::spawn(move || answer(stream, &wallets));
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                    }
+                }
+            })
+        };
+        WalletApi {
+            port,
+            stop,
+            acceptor: Some(acceptor),
+        }
+    }
+
+    fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for WalletApi {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.acceptor.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Reads one request and answers it by path.
+fn answer(mut stream: std::net::TcpStream, wallets: &str) {
+    use std::io::{Read, Write};
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let path = head.split(' ').nth(1).unwrap_or_default().to_string();
+    let (status, body) = if path == "/auth/login" {
+        let expires = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1))
+            .round(jiff::Unit::Second)
+            .unwrap();
+        (
+            "200 OK",
+            format!(
+                r#"{{"success":true,"data":{{"access_token":"t","access_expires_at":"{expires}","client_id":42}}}}"#
+            ),
+        )
+    } else if path == "/api/v1/wallets" {
+        ("200 OK", wallets.to_string())
+    } else if path == "/api/v1/currencies" {
+        (
+            "200 OK",
+            r#"{"success":true,"data":[{"id":1,"currency":"USD","name":"US Dollar","precision":2}]}"#
+                .to_string(),
+        )
+    } else {
+        (
+            "404 Not Found",
+            r#"{"error":{"code":"NOT_FOUND","message":"no such route"}}"#.to_string(),
+        )
+    };
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes());
+    let _ = stream.flush();
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut sink = [0u8; 1024];
+    while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+}
+
+const WALLET_USD: &str =
+    "[[check]]\nid = \"wallet-usd\"\nkind = \"wallet\"\ncurrency = \"USD\"\nmin_balance = 1000.0\n";
+
+#[test]
+fn a_finite_balance_is_judged() {
+    // The fake API itself works: a real balance passes and a low one fails.
+    let api = WalletApi::start(r#""25000.00""#);
+    let (out, report, _) = check_against(&api.base_url(), "5s", WALLET_USD, &[]);
+    assert_eq!(out.code, 0, "{report:#}");
+    assert_eq!(status_of(&report, "wallet-usd"), "pass");
+    let api = WalletApi::start("12.5");
+    let (out, report, _) = check_against(&api.base_url(), "5s", WALLET_USD, &[]);
+    assert_eq!(out.code, 1, "{report:#}");
+    assert!(codes_of(&report, "wallet-usd").contains(&"balance-below-minimum".to_string()));
+}
+
+#[test]
+fn a_balance_that_is_not_a_finite_number_is_an_invalid_response() {
+    for amount in [
+        r#""NaN""#,
+        r#""-nan""#,
+        r#""inf""#,
+        r#""infinity""#,
+        r#""-Infinity""#,
+        r#""1e999""#,
+        "1e999",
+        "-1e999",
+    ] {
+        let api = WalletApi::start(amount);
+        let (out, report, _) = check_against(&api.base_url(), "5s", WALLET_USD, &[]);
+        assert_eq!(out.code, 3, "{amount}: {report:#}");
+        assert_eq!(report["verdict"], "inconclusive", "{amount}");
+        // Login worked: only the wallet read is at fault.
+        assert_ne!(status_of(&report, "credentials"), "error", "{amount}");
+        assert_eq!(status_of(&report, "wallet-usd"), "error", "{amount}");
+        assert_eq!(
+            codes_of(&report, "wallet-usd"),
+            ["api-response-invalid"],
+            "{amount}: {report:#}"
+        );
+    }
+}

@@ -251,3 +251,47 @@ fn exit_code_table() {
     assert!(target.is_dir());
     assert!(out.stdout.contains("READY (simulated)"), "{}", out.stdout);
 }
+
+// ---------------------------------------------------------------------------------
+// A deadline that expires is a timeout of the run or the check, never the
+// endpoint's fault (SPEC 8.1)
+
+fn webhook_codes(args: &[&str]) -> (Run, Vec<String>) {
+    let mut all = vec!["--only", "webhook", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = demo(&all);
+    let report = out.json();
+    assert_consistent(&report, out.code);
+    let codes = codes_of(&report, "webhook");
+    (out, codes)
+}
+
+#[test]
+fn slow_receiver_cut_by_the_run_timeout_is_a_run_timeout() {
+    // The simulator's receiver answers after 6 s; the run gives 3 s in all.
+    let started = Instant::now();
+    let (out, codes) = webhook_codes(&["--scenario", "receiver-slow", "--timeout", "3s"]);
+    assert_eq!(out.code, 3, "{codes:?}\n{}", out.stdout);
+    assert!(codes.contains(&"run-timeout".to_string()), "{codes:?}");
+    assert!(!codes.contains(&"no-ack".to_string()), "{codes:?}");
+    assert_eq!(status_of(&out.json(), "webhook"), "error");
+    assert!(started.elapsed() < Duration::from_secs(15));
+}
+
+#[test]
+fn healthy_receiver_cut_by_a_tiny_run_timeout_is_a_run_timeout() {
+    let (out, codes) = webhook_codes(&["--timeout", "1ms"]);
+    assert_eq!(out.code, 3, "{codes:?}\n{}", out.stdout);
+    assert!(codes.contains(&"run-timeout".to_string()), "{codes:?}");
+    assert!(!codes.contains(&"no-ack".to_string()), "{codes:?}");
+}
+
+#[test]
+fn slow_receiver_within_the_check_timeout_is_a_slow_ack() {
+    // With the check's own 20 s the same receiver is judged: slow, but it answers.
+    let (out, codes) = webhook_codes(&["--scenario", "receiver-slow"]);
+    assert!(codes.contains(&"slow-ack".to_string()), "{codes:?}");
+    assert!(!codes.contains(&"no-ack".to_string()), "{codes:?}");
+    assert!(!codes.contains(&"run-timeout".to_string()), "{codes:?}");
+    assert_eq!(out.code, 0, "{}", out.stdout);
+}

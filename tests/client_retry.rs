@@ -411,6 +411,23 @@ async fn a_command_that_overruns_is_killed_and_the_check_is_inconclusive() {
     assert!(find(&out, "command-bypassed-proxy").is_none());
 }
 
+/// The same overrun when the run's `--timeout` set the deadline: the run's deadline
+/// expired, not the command's fault (SPEC 8.1).
+#[tokio::test]
+async fn a_command_cut_by_the_run_timeout_is_a_run_timeout() {
+    let mut ctx = context(env_spec(Tier::Sandbox, true), Duration::from_secs(4));
+    ctx.run_deadline_binds = true;
+    let command = vec!["sleep".to_string(), "60".to_string()];
+    let out = client_retry::run(&spec(command, "default"), &ctx).await;
+    let f = find(&out, "run-timeout").unwrap_or_else(|| panic!("{}", describe(&out)));
+    assert!(f.incomplete);
+    assert!(
+        find(&out, "command-timed-out").is_none(),
+        "{}",
+        describe(&out)
+    );
+}
+
 #[test]
 fn golive_check_runs_client_retry_from_a_manifest() {
     let dir = tempfile::tempdir().unwrap();
@@ -459,5 +476,98 @@ fn golive_check_runs_client_retry_from_a_manifest() {
             .unwrap()
             .contains("POST /auth/login -> 200 passed"),
         "{check:#}"
+    );
+}
+
+/// Processes a test started, killed when the test ends, pass or fail.
+#[cfg(target_os = "linux")]
+struct KillOnDrop(PathBuf);
+
+#[cfg(target_os = "linux")]
+impl KillOnDrop {
+    fn pids(&self) -> Vec<u32> {
+        std::fs::read_to_string(&self.0)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect()
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        for pid in self.pids() {
+            if alive(pid) {
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+        }
+    }
+}
+
+/// Whether `pid` is a live process (a zombie is not).
+#[cfg(target_os = "linux")]
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let state = stat
+            .rfind(')')
+            .and_then(|i| stat[i + 1..].split_whitespace().next());
+        !matches!(state, Some("Z" | "X"))
+    })
+}
+
+/// SPEC 8.6: a command that starts `setsid sleep 300 &` (leaving its process group
+/// and session) and exits leaves nothing running once golive has returned.
+#[cfg(target_os = "linux")]
+#[test]
+fn processes_that_leave_the_process_group_are_gone_when_the_check_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    let guard = KillOnDrop(pids.clone());
+    let script = dir.path().join("leaver.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nsetsid sleep 300 </dev/null >/dev/null 2>&1 &\necho $! >> \"$1\"\nsleep 0.2\nexit 0\n",
+    )
+    .unwrap();
+    let manifest = dir.path().join("checks.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "version = 1\ndefault_env = \"demo\"\n\n[env.demo]\ntier = \"sandbox\"\nsimulator = true\n\n\
+             [[check]]\nid = \"client-retry\"\nkind = \"client_retry\"\ncommand = [\"sh\", {:?}, {:?}]\ntimeout = \"30s\"\n",
+            script.display().to_string(),
+            pids.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = assert_cmd::Command::cargo_bin("golive")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .env_remove("OCTOPUS_BASE_URL")
+        .current_dir(dir.path())
+        .args(["check", "-m", "checks.toml", "--format", "json"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let started = guard.pids();
+    assert!(
+        !started.is_empty(),
+        "the command never ran: {report:#}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let left: Vec<u32> = started.iter().copied().filter(|p| alive(*p)).collect();
+    assert!(
+        left.is_empty(),
+        "still running after golive returned: {left:?} (of {started:?})"
     );
 }

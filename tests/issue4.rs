@@ -7,6 +7,7 @@
 //! strings in manifests and in what the simulator or an echo server answers.
 
 mod common;
+mod webhook_support;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -502,6 +503,34 @@ fn a_hung_echo_service_is_reported_as_a_timeout() {
     assert!(
         message.contains("time") || message.contains("no answer"),
         "the message does not say the echo service did not answer in time: {message}"
+    );
+}
+
+/// The run's `--timeout`, not the echo service, ended the wait: a run timeout (SPEC 8.1).
+#[test]
+fn a_hung_echo_service_cut_by_the_run_timeout_is_a_run_timeout() {
+    let echo = RawServer::start(Behaviour::Hang);
+    let lines = format!(
+        "egress_allowlist = [\"203.0.113.0/28\"]\negress_ip = \"auto\"\negress_echo_url = \"{}/ip\"\n",
+        echo.base_url()
+    );
+    let dir = tempdir();
+    let path = write_manifest(
+        dir.path(),
+        &env_manifest(
+            "sandbox",
+            None,
+            &lines,
+            &format!("{EGRESS_CHECK}timeout = \"30s\"\n"),
+        ),
+    );
+    let report = report_with_exit(&path, &["--timeout", "1s"], &[], 3);
+    assert_eq!(status_of(&report, "egress"), "error", "{report:#}");
+    let codes = codes_of(&report, "egress");
+    assert!(codes.contains(&"run-timeout".to_string()), "{codes:?}");
+    assert!(
+        !codes.contains(&"egress-ip-unknown".to_string()),
+        "{codes:?}"
     );
 }
 
@@ -1632,4 +1661,128 @@ fn a_multi_env_run_reports_an_env_with_nothing_selected() {
     // One env alone with nothing to run is still refused: it would say ready for nothing.
     let out = run(golive().args(["check", "-m", p(&path), "-e", "b"]));
     assert_eq!(out.code, 2, "{}", out.stdout);
+}
+
+// ---------------------------------------------------------------------------------
+// An env's ca_file applies to the egress echo service too (SPEC 8.7)
+
+/// An HTTPS echo service on 127.0.0.1 that answers `203.0.113.10` with `cert`.
+struct TlsEcho {
+    port: u16,
+    hits: Arc<std::sync::atomic::AtomicUsize>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl TlsEcho {
+    fn start(cert: &webhook_support::ServerCert) -> TlsEcho {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(cert.chain.clone(), cert.key())
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let served = hits.clone();
+        runtime.spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                let served = served.clone();
+                tokio::spawn(async move {
+                    let accepted =
+                        tokio::time::timeout(Duration::from_secs(5), acceptor.accept(tcp)).await;
+                    let Ok(Ok(mut tls)) = accepted else {
+                        return;
+                    };
+                    let mut head = Vec::new();
+                    let mut chunk = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match tls.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    served.fetch_add(1, Ordering::SeqCst);
+                    let body = "203.0.113.10\n";
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = tls.write_all(answer.as_bytes()).await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        TlsEcho {
+            port,
+            hits,
+            _runtime: runtime,
+        }
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+/// The egress check of a sandbox env whose echo service is `echo`, with the env's
+/// `ca_file` set to `ca_file` when given.
+fn egress_with_tls_echo(echo: &TlsEcho, ca_file: Option<&Path>, want_exit: i32) -> Value {
+    let ca_line = ca_file
+        .map(|p| format!("ca_file = {:?}\n", p.display().to_string()))
+        .unwrap_or_default();
+    let lines = format!(
+        "egress_allowlist = [\"203.0.113.0/28\"]\negress_ip = \"auto\"\negress_echo_url = \"https://127.0.0.1:{}/ip\"\n{ca_line}",
+        echo.port
+    );
+    egress_report("sandbox", None, &lines, want_exit)
+}
+
+#[test]
+fn the_env_ca_file_is_trusted_by_the_egress_echo_client() {
+    let ca = webhook_support::TestCa::new();
+    let echo = TlsEcho::start(&ca.leaf(webhook_support::LOOPBACK_SANS, -1, 365));
+    let dir = tempdir();
+    let ca_path = dir.path().join("private-ca.pem");
+    std::fs::write(&ca_path, &ca.pem).unwrap();
+
+    let report = egress_with_tls_echo(&echo, Some(&ca_path), 0);
+    assert_eq!(status_of(&report, "egress"), "pass", "{report:#}");
+    let ips = egress_ips(&report);
+    assert_eq!(ips.len(), 1, "{report:#}");
+    assert_eq!(ips[0]["ip"], "203.0.113.10");
+    assert_eq!(ips[0]["source"], "echo");
+    assert_eq!(echo.hits(), 1);
+}
+
+#[test]
+fn without_the_ca_file_the_private_echo_certificate_is_untrusted() {
+    let ca = webhook_support::TestCa::new();
+    let echo = TlsEcho::start(&ca.leaf(webhook_support::LOOPBACK_SANS, -1, 365));
+    let report = egress_with_tls_echo(&echo, None, 3);
+    assert_eq!(status_of(&report, "egress"), "error", "{report:#}");
+    assert_eq!(codes_of(&report, "egress"), ["egress-ip-unknown"]);
+    let message = finding(&report, "egress", "egress-ip-unknown")["message"]
+        .as_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        message.contains("certificate") || message.contains("issuer"),
+        "{message}"
+    );
+    assert!(egress_ips(&report).is_empty());
+    // No request got through the handshake.
+    assert_eq!(echo.hits(), 0);
 }

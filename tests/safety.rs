@@ -392,3 +392,44 @@ fn proxy_refuses_any_spelling_of_the_production_host_before_connecting() {
         assert_eq!(trap.connections(), 0, "{upstream}: the proxy connected");
     }
 }
+
+/// `golive proxy --upstream` with a password in the URL exits 2 at once, without
+/// printing it and without listening or forwarding anything.
+#[test]
+fn proxy_upstream_with_a_password_is_refused_without_echoing_it() {
+    let upstream = RawServer::respond("200 OK", "application/json", b"{}");
+    let url = upstream
+        .base_url()
+        .replace("http://", "http://user:Hunter2ProxyPass@");
+    let out = run(golive()
+        .args(["proxy", "--listen", "127.0.0.1:0", "--upstream", &url])
+        .timeout(std::time::Duration::from_secs(20)));
+    assert_eq!(out.code, 2, "{}", out.all_output());
+    assert!(
+        !out.all_output().contains("Hunter2ProxyPass"),
+        "{}",
+        out.all_output()
+    );
+    assert!(out.stderr.contains("--upstream"), "{}", out.stderr);
+    assert_eq!(upstream.connections(), 0);
+}
+
+/// `golive sim --webhook-url` likewise.
+#[test]
+fn sim_webhook_url_with_a_password_is_refused_without_echoing_it() {
+    let out = run(golive()
+        .args([
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--webhook-url",
+            "http://user:Hunter2SimPass@127.0.0.1:9/hooks",
+        ])
+        .timeout(std::time::Duration::from_secs(20)));
+    assert_eq!(out.code, 2, "{}", out.all_output());
+    assert!(
+        !out.all_output().contains("Hunter2SimPass"),
+        "{}",
+        out.all_output()
+    );
+}

@@ -312,3 +312,47 @@ fn a_secret_echoed_by_the_api_is_redacted() {
         }
     }
 }
+
+/// A secret pasted where its variable's name belongs is never echoed: the
+/// credential is missing, and the message says why without quoting it.
+#[test]
+fn a_secret_pasted_as_a_variable_name_is_never_echoed() {
+    let pasted_key = "sk_live_4eC39HqLyjWDarjtT1zdp7dc";
+    let pasted_secret = "Zx9Qw3Er7Ty1Ui5Op2As8Df4Gh6Jk0Lz";
+    let sim = SimServer::sandbox();
+    let dir = tempdir();
+    let m = write_manifest(
+        dir.path(),
+        &api_manifest(
+            &sim.base_url(),
+            pasted_key,
+            pasted_secret,
+            CREDENTIALS_AND_WALLET,
+        ),
+    );
+    for format in ["json", "human", "markdown", "github", "junit"] {
+        let out = run(golive().args(["check", "-m", p(&m), "--format", format, "-v"]));
+        assert_eq!(out.code, 1, "{format}: {}", out.all_output());
+        assert_absent(&out.all_output(), &[pasted_key, pasted_secret], format);
+        assert_absent(&out.all_output(), &["4eC39HqLyjWD", "Zx9Qw3Er7Ty1"], format);
+    }
+    let out = run(golive().args(["check", "-m", p(&m), "--format", "json"]));
+    let report = out.json();
+    let messages: Vec<String> = check(&report, "credentials")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "credential-missing")
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(messages.len(), 2, "{report:#}");
+    for field in ["api_key", "api_secret"] {
+        assert!(
+            messages.iter().any(|m| m
+                == &format!("the variable name given for {field} does not look like a variable name; did you paste the secret itself?")),
+            "{messages:?}"
+        );
+    }
+    // Nothing was sent without credentials.
+    assert_eq!(sim.stats().total, 0);
+}

@@ -288,7 +288,9 @@ async fn slow_acknowledgement_warns() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hung_receiver_is_no_ack_and_the_check_returns_before_its_deadline() {
     let r = serve(Behaviour::Hang).await;
+    // The endpoint had more than ack_within to answer: its silence is its own fault.
     let run = setup(Env::Simulator, Some(&r.http_url()))
+        .ack_within(Duration::from_millis(500))
         .timeout(Duration::from_secs(2))
         .run()
         .await;
@@ -313,6 +315,22 @@ async fn hung_receiver_is_no_ack_and_the_check_returns_before_its_deadline() {
     );
     assert_eq!(run.deliveries().len(), 1);
     assert!(run.outcome.evidence.contains_key("skipped_probes"));
+}
+
+/// A check timeout shorter than ack_within never gave the endpoint the time a
+/// correct one may take: the check's deadline is reported, not the endpoint (SPEC 8.1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hung_receiver_cut_before_ack_within_is_a_check_timeout() {
+    let r = serve(Behaviour::Hang).await;
+    let run = setup(Env::Simulator, Some(&r.http_url()))
+        .ack_within(Duration::from_secs(5))
+        .timeout(Duration::from_secs(1))
+        .run()
+        .await;
+    assert!(run.has("check-timeout"), "{}", run.dump());
+    assert!(!run.has("no-ack"), "{}", run.dump());
+    assert!(run.finding("check-timeout").incomplete, "{}", run.dump());
+    assert_eq!(run.status(), Status::Error, "{}", run.dump());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

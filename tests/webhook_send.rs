@@ -543,3 +543,47 @@ fn an_octopus_api_host_is_refused_however_spelled() {
         assert_eq!(trap.connections(), 0, "{url}: something was sent");
     }
 }
+
+/// A password in `--url` is refused before anything is sent, and never printed.
+#[test]
+fn a_url_with_a_password_is_refused_without_echoing_it() {
+    let server = RawServer::respond("200 OK", "text/plain", b"ok");
+    let url = server
+        .base_url()
+        .replace("http://", "http://user:Hunter2UrlPass@")
+        + "/x";
+    let out = run(golive()
+        .env(SECRET_VAR, "whsec_golive_test_url_password")
+        .args(["webhook", "send", "--url", &url, "--secret-env", SECRET_VAR]));
+    assert_eq!(out.code, 2, "{}", out.all_output());
+    assert!(
+        !out.all_output().contains("Hunter2UrlPass"),
+        "{}",
+        out.all_output()
+    );
+    assert!(out.stderr.contains("credentials"), "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(server.connections(), 0, "nothing may be sent");
+}
+
+/// A URL that does not parse is not echoed with its password either.
+#[test]
+fn an_unparsable_url_with_a_password_is_not_echoed() {
+    let out = run(golive()
+        .env(SECRET_VAR, "whsec_golive_test_url_password")
+        .args([
+            "webhook",
+            "send",
+            "--url",
+            "http://user:Hunter2UrlPass@[::1/x",
+            "--secret-env",
+            SECRET_VAR,
+        ]));
+    assert_eq!(out.code, 2, "{}", out.all_output());
+    assert!(
+        !out.all_output().contains("Hunter2UrlPass"),
+        "{}",
+        out.all_output()
+    );
+}

@@ -83,6 +83,18 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
 
     // Presence and form of the credentials (simulator envs get theirs from the simulator).
     for (field, value) in [("api_key", &t.api_key), ("api_secret", &t.api_secret)] {
+        if let Some(SecretRef::Env(name)) = reference(t, field)
+            && !crate::secret::looks_like_variable_name(name)
+        {
+            // Never echoed: it may be the secret itself.
+            out.findings.push(Finding::new(
+                &codes::CREDENTIAL_MISSING,
+                format!(
+                    "the variable name given for {field} does not look like a variable name; did you paste the secret itself?"
+                ),
+            ));
+            continue;
+        }
         match value {
             Err(SecretError::Missing(what)) => {
                 let msg = match reference(t, field) {
@@ -126,6 +138,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
             _ => reference(t, field),
         };
         if let Some(SecretRef::Env(name)) = r
+            && crate::secret::looks_like_variable_name(name)
             && let Some(named_for) = tier_named_in(name)
             && named_for != t.tier()
         {
@@ -419,5 +432,46 @@ mod tests {
         assert!(clock_skew(Some(&in_two_hours.to_string())).is_some());
         assert!(clock_skew(Some("tomorrow")).is_some());
         assert!(clock_skew(None).is_none());
+    }
+
+    #[test]
+    fn pasted_secrets_are_not_variable_names() {
+        use crate::secret::looks_like_variable_name as ok;
+        for name in [
+            "API_KEY_SANDBOX",
+            "OCTOPUS_API_SECRET",
+            "api_key",
+            "_X",
+            "KEY2",
+            "OCTOPUS_API_KEY_PROD_2",
+            "MyApiKey",
+            "GL_NEVER_SET_KEY_7f3a",
+            "camelCaseVariableNameLong",
+            "X_2026_11_29_ROTATED",
+        ] {
+            assert!(ok(name), "{name}");
+        }
+        for name in [
+            "",
+            "sk_live_abcdef1234567890",
+            "pk_test_abc",
+            "whsec_abc",
+            "9ABC",
+            "key with spaces",
+            "a-b",
+            "s3cr3t=value",
+            "AbCdEfGh1234IjKlMnOp5678",
+            "a1b2c3d4e5f6a7b8c9d0e1f2a3b4",
+        ] {
+            assert!(!ok(name), "{name}");
+        }
+        // Its reference is described without the name.
+        let r = SecretRef::Env("sk_live_abcdef1234567890".into());
+        assert!(!r.to_string().contains("sk_live"), "{r}");
+        assert!(
+            SecretRef::Env("API_KEY".into())
+                .to_string()
+                .contains("API_KEY")
+        );
     }
 }

@@ -34,6 +34,9 @@ pub struct EgressFacts {
     pub egress_ip: Option<EgressIpSpec>,
     /// The "what is my IP" service for `auto`.
     pub echo_url: Option<Url>,
+    /// Extra trusted roots from the env's `ca_file` (SPEC 8.7: it applies to every
+    /// HTTPS call golive makes for the env, the echo service included).
+    pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 /// Runs the egress check.
@@ -71,8 +74,12 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
             )),
             Some(url) => {
                 out.evidence("echo_url", url.as_str());
-                match fetch_egress_ip(url, ctx.deadline).await {
+                match fetch_egress_ip(url, &facts.extra_roots, ctx.deadline).await {
                     Ok(ip) => addrs.push((ip, "echo")),
+                    // The run's --timeout ended the wait: the echo service is not to blame.
+                    Err(_) if ctx.run_deadline_binds && Instant::now() >= ctx.deadline => out
+                        .findings
+                        .push(ctx.timeout_finding("the egress echo service")),
                     Err(e) => out
                         .findings
                         .push(Finding::incomplete(&codes::EGRESS_IP_UNKNOWN, format!("cannot learn the egress address from {url}: {e}"))),
@@ -260,18 +267,27 @@ fn size(net: &IpNet) -> String {
 }
 
 /// Asks an echo service for this machine's public address: plain text or a JSON
-/// object with an `ip` field; IPv4 or IPv6.
-pub async fn fetch_egress_ip(url: &Url, deadline: Instant) -> Result<IpAddr, String> {
+/// object with an `ip` field; IPv4 or IPv6. `extra_roots` (the env's `ca_file`) are
+/// trusted besides the system's roots.
+pub async fn fetch_egress_ip(
+    url: &Url,
+    extra_roots: &[rustls::pki_types::CertificateDer<'static>],
+    deadline: Instant,
+) -> Result<IpAddr, String> {
     let remaining = deadline.saturating_duration_since(Instant::now());
     if remaining.is_zero() {
         return Err("no time left".into());
     }
-    let client = crate::octopus::client_builder(url)
+    let mut builder = crate::octopus::client_builder(url)
         .connect_timeout(remaining.min(Duration::from_secs(10)))
         .timeout(remaining)
-        .redirect(reqwest::redirect::Policy::limited(3))
-        .build()
-        .map_err(|e| e.to_string())?;
+        .redirect(reqwest::redirect::Policy::limited(3));
+    for root in extra_roots {
+        let cert =
+            reqwest::Certificate::from_der(root.as_ref()).map_err(|e| format!("ca_file: {e}"))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    let client = builder.build().map_err(|e| e.to_string())?;
     let fetch = async {
         let mut resp = client
             .get(url.clone())

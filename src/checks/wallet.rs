@@ -28,6 +28,10 @@ pub async fn run(spec: &WalletSpec, ctx: &CheckContext) -> CheckOutcome {
                     Finding::incomplete(&codes::CALL_BUDGET_EXHAUSTED, e.to_string())
                 }
                 ApiError::Timeout(what) => ctx.timeout_finding(what),
+                // Not JSON, the wrong shape, or a balance that is not a finite number.
+                ApiError::InvalidResponse(m) => {
+                    Finding::incomplete(&codes::API_RESPONSE_INVALID, m.clone())
+                }
                 _ => Finding::incomplete(&codes::WALLETS_UNREACHABLE, e.to_string()),
             };
             out.findings.push(finding);
@@ -82,6 +86,14 @@ pub fn judge(spec: &WalletSpec, book: &WalletBook, out: &mut CheckOutcome) {
     };
     let amount = wallet.amount;
     let cur = &spec.currency;
+    if !amount.is_finite() {
+        // The parser refuses these already; a NaN would pass every `<` comparison below.
+        out.findings.push(Finding::incomplete(
+            &codes::API_RESPONSE_INVALID,
+            format!("the {cur} wallet's balance is not a finite number"),
+        ));
+        return;
+    }
     out.evidence("balance", amount);
 
     if let Some(min) = spec.min_balance
@@ -201,6 +213,17 @@ mod tests {
             codes_for(&s, &book(&[(1, 4000.0, "PREPAID")])),
             ["balance-low", "runway-short"]
         );
+    }
+
+    #[test]
+    fn non_finite_balance_is_invalid_never_a_pass() {
+        let s = spec();
+        for amount in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut out = CheckOutcome::default();
+            judge(&s, &book(&[(1, amount, "PREPAID")]), &mut out);
+            let codes: Vec<&str> = out.findings.iter().map(|f| f.code.as_str()).collect();
+            assert_eq!(codes, ["api-response-invalid"], "{amount}");
+        }
     }
 
     #[test]

@@ -66,8 +66,9 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
     let w = &t.webhook;
     let sim = t.env.simulator;
     let mut out = CheckOutcome::default();
-    // The runner leaves a margin after this deadline, so a hung endpoint is
-    // reported as no-ack rather than as a check timeout.
+    // The runner leaves a margin after this deadline, so the check itself says which
+    // deadline ended a wait: its own (a hung endpoint: no-ack) or the run's
+    // (run-timeout), never the runner's hard cut.
     let deadline = ctx.deadline;
 
     let Some(url) = &w.url else {
@@ -118,10 +119,9 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
             return out;
         }
         Err(_) => {
-            out.findings.push(Finding::incomplete(
-                &codes::WEBHOOK_DNS_FAILED,
-                format!("no DNS answer for {host} in time"),
-            ));
+            // The deadline ended the wait, not DNS.
+            out.findings
+                .push(ctx.timeout_finding(format_args!("DNS lookup of {host}")));
             return out;
         }
     };
@@ -192,6 +192,12 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
                 String::new()
             };
             let facts = match result {
+                Err(_) if Instant::now() >= deadline => {
+                    // The deadline ended the handshake, not the endpoint.
+                    out.findings
+                        .push(ctx.timeout_finding(format_args!("TLS handshake with {host}{at}")));
+                    return out;
+                }
                 Err(e) => {
                     out.findings
                         .push(Finding::incomplete(&codes::WEBHOOK_UNREACHABLE, e.clone()));
@@ -275,7 +281,7 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
             return out;
         }
     };
-    deliveries(spec, &client, url, &secret, deadline, &mut out).await;
+    deliveries(spec, ctx, &client, url, &secret, deadline, &mut out).await;
     out
 }
 
@@ -393,6 +399,7 @@ fn shorten(body: &[u8]) -> String {
 
 async fn deliveries(
     spec: &WebhookSpec,
+    ctx: &CheckContext,
     client: &reqwest::Client,
     url: &Url,
     secret: &Secret,
@@ -419,7 +426,8 @@ async fn deliveries(
     let mut records = vec![record("valid", &valid, true, &answer)];
     if !answer.acked() {
         if answer.timed_out {
-            out.findings.push(Finding::new(&codes::NO_ACK, format!("a valid, correctly signed {event_type} delivery got no answer within the check's timeout")));
+            out.findings
+                .push(unanswered_valid(spec, ctx, event_type, answer.latency));
         } else if answer.status.is_none() {
             out.findings.push(Finding::incomplete(
                 &codes::WEBHOOK_UNREACHABLE,
@@ -554,11 +562,14 @@ async fn deliveries(
     let answers = send_probes(client, url, &probes, deadline).await;
     let mut wrong_count = 0;
     let mut unanswered = Vec::new();
+    // Some probe's wait was ended by the deadline.
+    let mut cut_short = false;
     for (p, a) in probes.iter().zip(&answers) {
         records.push(record(p.case, &p.delivery, p.due_ack, a));
         // A probe without an answer proves nothing either way, except that a forged
         // delivery whose connection was refused or dropped was not accepted.
         if a.status.is_none() && (p.due_ack || a.timed_out) {
+            cut_short |= a.timed_out;
             unanswered.push(p.case);
             continue;
         }
@@ -604,7 +615,15 @@ async fn deliveries(
         }
     }
     out.evidence("deliveries", records);
-    if !unanswered.is_empty() {
+    if cut_short && ctx.run_deadline_binds {
+        // The run's --timeout ended the wait, not the check's own budget.
+        out.findings.push(ctx.timeout_finding(format_args!(
+            "{} of {} probes ({})",
+            unanswered.len(),
+            probes.len(),
+            unanswered.join(", ")
+        )));
+    } else if !unanswered.is_empty() {
         out.findings.push(Finding::incomplete(
             &codes::PROBES_UNANSWERED,
             format!(
@@ -619,6 +638,43 @@ async fn deliveries(
             "valid delivery acknowledged in {}ms; forged, stale, duplicate, unusual and unknown deliveries all handled correctly",
             answer.latency.as_millis()
         ));
+    }
+}
+
+/// The finding for a valid delivery whose wait the deadline ended. Whichever deadline
+/// expired is the one reported (SPEC 8.1): the run's `--timeout` gives
+/// `run-timeout`; the check's own timeout gives `no-ack` (SPEC 3: no answer within
+/// the check's timeout) only once the endpoint had at least `ack_within`, the time a
+/// correct endpoint is expected to answer in; a check timeout too short for that
+/// proves nothing about the endpoint and gives `check-timeout`.
+fn unanswered_valid(
+    spec: &WebhookSpec,
+    ctx: &CheckContext,
+    event_type: &str,
+    waited: Duration,
+) -> Finding {
+    let what = format!(
+        "the valid {event_type} delivery (no answer after {}ms)",
+        waited.as_millis()
+    );
+    if ctx.run_deadline_binds {
+        ctx.timeout_finding(what)
+    } else if waited < spec.ack_within {
+        Finding::incomplete(
+            &codes::CHECK_TIMEOUT,
+            format!(
+                "{what}: the check's timeout left less than ack_within ({}) for an answer; raise the check's timeout",
+                crate::duration::format(spec.ack_within)
+            ),
+        )
+    } else {
+        Finding::new(
+            &codes::NO_ACK,
+            format!(
+                "a valid, correctly signed {event_type} delivery got no answer within the check's timeout ({}ms)",
+                waited.as_millis()
+            ),
+        )
     }
 }
 

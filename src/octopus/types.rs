@@ -89,18 +89,31 @@ pub fn unwrap_data(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// A number, or a string holding one. Only finite numbers are numbers here: Rust's
+/// float parser accepts `"NaN"`, `"-nan"`, `"inf"`, `"infinity"` and overflows
+/// `"1e999"` to infinity, and none of them is a balance (SPEC 8.1). serde_json
+/// itself refuses the JSON number `1e999` ("number out of range") before this runs.
 fn loose_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    match serde_json::Value::deserialize(d)? {
+    let n = match serde_json::Value::deserialize(d)? {
         serde_json::Value::Number(n) => n
             .as_f64()
-            .ok_or_else(|| serde::de::Error::custom("number out of range")),
+            .ok_or_else(|| serde::de::Error::custom("number out of range"))?,
         serde_json::Value::String(s) => s
             .trim()
             .parse()
-            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a number"))),
-        other => Err(serde::de::Error::custom(format!(
-            "expected a number, found {other}"
-        ))),
+            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a number")))?,
+        other => {
+            return Err(serde::de::Error::custom(format!(
+                "expected a number, found {other}"
+            )));
+        }
+    };
+    if n.is_finite() {
+        Ok(n)
+    } else {
+        Err(serde::de::Error::custom(
+            "expected a finite number, found NaN or infinity",
+        ))
     }
 }
 
@@ -132,6 +145,33 @@ mod tests {
         assert_eq!(w[0].amount, 5000.5);
         assert_eq!(w[0].wallet_type.as_deref(), Some("CREDIT_LINE"));
         assert_eq!(w[1].wallet_type, None);
+    }
+
+    #[test]
+    fn non_finite_amounts_are_not_numbers() {
+        for amount in [
+            r#""NaN""#,
+            r#""-nan""#,
+            r#""nan""#,
+            r#""inf""#,
+            r#""-inf""#,
+            r#""infinity""#,
+            r#""+Infinity""#,
+            r#""1e999""#,
+            r#"" 1e999 ""#,
+            "1e999",
+            "-1e999",
+        ] {
+            let body = format!(r#"[{{"id":1,"currency_id":1,"amount":{amount}}}]"#);
+            assert!(
+                serde_json::from_str::<Vec<Wallet>>(&body).is_err(),
+                "{amount} was read as a balance"
+            );
+        }
+        // Large but finite numbers are still numbers.
+        let w: Vec<Wallet> =
+            serde_json::from_str(r#"[{"id":1,"currency_id":1,"amount":"1e300"}]"#).unwrap();
+        assert_eq!(w[0].amount, 1e300);
     }
 
     #[test]

@@ -516,7 +516,7 @@ pub struct ServerCert {
 }
 
 impl ServerCert {
-    fn key(&self) -> PrivateKeyDer<'static> {
+    pub fn key(&self) -> PrivateKeyDer<'static> {
         PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone()))
     }
 }
