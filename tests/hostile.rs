@@ -455,3 +455,51 @@ fn a_smoke_command_printing_escapes_and_credentials_is_cleaned() {
         }
     }
 }
+
+/// The README's "Guarantees" table names the tests that prove each promise: every
+/// file and test it names exists, so that the table cannot drift from the suite.
+#[test]
+fn the_readme_guarantees_cite_tests_that_exist() {
+    let root = crate_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let start = readme.find("## Guarantees").expect("a Guarantees section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let mut sources = String::new();
+    for dir in ["src", "tests"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    sources.push_str(&std::fs::read_to_string(path).unwrap());
+                }
+            }
+        }
+    }
+    let cited: Vec<&str> = section
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| {
+            s.starts_with("tests/")
+                || (s.len() > 24 && s.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        })
+        .collect();
+    assert!(cited.len() > 10, "{cited:?}");
+    for name in cited {
+        if name.starts_with("tests/") {
+            assert!(
+                root.join(name).exists(),
+                "README cites {name}, which does not exist"
+            );
+        } else {
+            assert!(
+                sources.contains(&format!("fn {name}(")),
+                "README cites the test {name}, which does not exist"
+            );
+        }
+    }
+}

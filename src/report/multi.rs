@@ -96,16 +96,17 @@ pub(crate) fn this_tool() -> Tool {
     }
 }
 
-/// Adds two summaries field by field.
+/// Adds two summaries field by field. Saturating: a merged report file may hold
+/// any counts at all.
 fn add(a: Summary, b: Summary) -> Summary {
     Summary {
-        total: a.total + b.total,
-        pass: a.pass + b.pass,
-        warn: a.warn + b.warn,
-        fail: a.fail + b.fail,
-        error: a.error + b.error,
-        skip: a.skip + b.skip,
-        waived: a.waived + b.waived,
+        total: a.total.saturating_add(b.total),
+        pass: a.pass.saturating_add(b.pass),
+        warn: a.warn.saturating_add(b.warn),
+        fail: a.fail.saturating_add(b.fail),
+        error: a.error.saturating_add(b.error),
+        skip: a.skip.saturating_add(b.skip),
+        waived: a.waived.saturating_add(b.waived),
     }
 }
 
