@@ -722,3 +722,67 @@ fn licence_files_match_the_manifest() {
     let workflow = fs::read_to_string(crate_root().join(".github/workflows/release.yml")).unwrap();
     assert!(workflow.contains("README.md LICENSE-MIT LICENSE-APACHE \"$DIR/\""));
 }
+
+// ---------------------------------------------------------------------------------
+// The composite action
+
+/// A `key: value` whose plain (unquoted) value holds `: ` or ` #` is not the YAML it
+/// looks like: GitHub refuses to load the action. actionlint does not read action
+/// metadata, so this guards it (block scalars, `|` and `>`, are skipped).
+fn plain_scalar_problems(text: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut block_indent: Option<usize> = None;
+    for (n, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(b) = block_indent {
+            if line.trim().is_empty() || indent > b {
+                continue;
+            }
+            block_indent = None;
+        }
+        let item = line.trim_start().trim_start_matches("- ");
+        let Some((key, value)) = item.split_once(": ") else {
+            continue;
+        };
+        if key.starts_with('#') || key.contains(' ') {
+            continue;
+        }
+        let value = value.trim();
+        if value.starts_with(['|', '>']) {
+            block_indent = Some(indent);
+        } else if !value.starts_with(['"', '\'', '[', '{'])
+            && (value.contains(": ") || value.contains(" #"))
+        {
+            problems.push(format!("line {}: {line}", n + 1));
+        }
+    }
+    problems
+}
+
+#[test]
+fn the_action_is_valid_yaml_and_finds_the_install_script() {
+    let action = crate_root().join(".github/actions/golive/action.yml");
+    let text = fs::read_to_string(&action).unwrap();
+    assert_eq!(plain_scalar_problems(&text), Vec::<String>::new());
+    assert_eq!(
+        plain_scalar_problems("  env:\n    description: Envs (default: all).\n"),
+        vec!["line 2:     description: Envs (default: all).".to_owned()]
+    );
+    // The action runs the script from its own checkout.
+    assert!(text.contains("\"$GOLIVE_ACTION_PATH/../../../scripts/install.sh\""));
+    assert!(
+        action
+            .parent()
+            .unwrap()
+            .join("../../../scripts/install.sh")
+            .is_file()
+    );
+    // Releases by default, source only when asked.
+    for line in [
+        "    default: latest",
+        "      if: inputs.source == '' && steps.cache.outputs.cache-hit != 'true'",
+        "      if: inputs.source != ''",
+    ] {
+        assert!(text.lines().any(|l| l == line), "action.yml lacks `{line}`");
+    }
+}
