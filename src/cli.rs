@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "golive",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("GOLIVE_COMMIT"), ")"),
     propagate_version = true,
     max_term_width = 100
 )]
