@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> Exit {
             with_runtime(|| crate::run::check(&args, out_color, cli.verbose, cli.quiet))
         }
         Command::Sim(args) => with_runtime(|| sim_forever(&args)),
+        Command::Watch(args) => with_runtime(|| crate::watch::watch(&args)),
         Command::Webhook(WebhookCommand::Send(args)) => with_runtime(|| webhook_send(&args)),
         Command::Report(ReportCommand::Merge(args)) => merge(&args, out_color, cli.verbose),
         Command::Completions(args) => {
@@ -77,6 +78,13 @@ pub(crate) struct Failure {
     message: String,
     /// Already formatted diagnostics (manifest errors): printed as they are.
     preformatted: bool,
+}
+
+impl Failure {
+    /// What went wrong, for a line of its own.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 pub(crate) fn usage(message: impl Into<String>) -> Failure {

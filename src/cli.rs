@@ -62,6 +62,22 @@ Examples:
   golive check --format json --report-json out/golive.json")]
     Check(CheckArgs),
 
+    /// Keep checking after launch: run the checks of each env every --interval and
+    /// serve the latest results to Prometheus.
+    ///
+    /// Serves /metrics (the families of `--format prometheus` for the latest run of
+    /// every env, plus run counters and status changes), /report.json (the latest
+    /// multi-env JSON report) and /healthz. Each run is exactly a `golive check`,
+    /// with the same production safety; a production env needs --interval of at
+    /// least 5m, and client_retry checks never run. A check whose status changes
+    /// between two runs prints one line on stderr. SIGINT or SIGTERM stops it.
+    #[command(after_help = "\
+Examples:
+  golive watch                                   the default env, every 5 minutes
+  golive watch --all-envs --listen 127.0.0.1:9464
+  golive watch -e demo --interval 10s --scenario low-balance")]
+    Watch(WatchArgs),
+
     /// Load and lint the manifest only: no network, no secrets needed. Exit 0 or 2.
     Validate(ManifestArgs),
 
@@ -342,6 +358,82 @@ pub struct CheckArgs {
     /// (see `golive sim --help` for the list).
     #[arg(long, value_name = "NAME")]
     pub scenario: Option<String>,
+}
+
+/// Arguments of `golive watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub manifest: ManifestArgs,
+
+    /// The environment(s) to watch, comma separated (default: the manifest's
+    /// default_env).
+    #[arg(short, long, value_name = "NAME[,NAME...]", env = "GOLIVE_ENV")]
+    pub env: Option<String>,
+
+    /// Watch every env of the manifest (overrides GOLIVE_ENV).
+    #[arg(long)]
+    pub all_envs: bool,
+
+    /// Time between two runs of one env; runs of different envs are spread over
+    /// it. At least 5m for a production env.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub interval: std::time::Duration,
+
+    /// Address to serve /metrics, /report.json and /healthz on (port 0 picks a
+    /// free port; a non-loopback address is warned about).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
+    pub listen: SocketAddr,
+
+    /// Run only these checks (an id or a tag; repeatable).
+    #[arg(long, value_name = "ID|TAG")]
+    pub only: Vec<String>,
+
+    /// Do not run these checks (an id or a tag; repeatable).
+    #[arg(long, value_name = "ID|TAG")]
+    pub skip: Vec<String>,
+
+    /// Warnings block too (checks of severity info never block).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Ignore every [[waiver]].
+    #[arg(long)]
+    pub no_waivers: bool,
+
+    /// How many checks of one run are in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
+
+    /// For an env with `simulator = true`: the simulator scenario to run.
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<String>,
+}
+
+impl WatchArgs {
+    /// The `golive check` that each run performs.
+    pub fn check_args(&self) -> CheckArgs {
+        CheckArgs {
+            manifest: ManifestArgs {
+                manifest: self.manifest.manifest.clone(),
+            },
+            env: self.env.clone(),
+            all_envs: self.all_envs,
+            format: Format::Json,
+            report_json: None,
+            report_junit: None,
+            report_markdown: None,
+            only: self.only.clone(),
+            skip: self.skip.clone(),
+            strict: self.strict,
+            no_waivers: self.no_waivers,
+            jobs: self.jobs,
+            // A run never takes longer than the interval it has to fit in.
+            timeout: Some(self.interval),
+            scenario: self.scenario.clone(),
+        }
+    }
 }
 
 /// Arguments of `golive sim`.

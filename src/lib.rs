@@ -25,4 +25,5 @@ pub mod sim;
 pub mod text;
 pub mod tier;
 pub mod tls;
+pub mod watch;
 pub mod webhook;

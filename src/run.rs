@@ -341,6 +341,42 @@ async fn prepare(
     })
 }
 
+/// One run of the selected checks of one env, as `golive check` runs it, for
+/// `golive watch`: its report, secured for rendering. `client_retry` checks are
+/// skipped (they start the integration's own command; never on a schedule).
+pub(crate) async fn run_once(
+    m: &Manifest,
+    env: &EnvSpec,
+    args: &CheckArgs,
+    several: bool,
+) -> Result<Report, Failure> {
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let mut p = prepare(m, env, args, today, several).await?;
+    for planned in &mut p.planned {
+        if planned.skip.is_none()
+            && matches!(planned.spec.kind, manifest::CheckKind::ClientRetry(_))
+        {
+            planned.skip = Some("client_retry never runs in watch mode".into());
+        }
+    }
+    let opts = RunOptions {
+        jobs: usize::from(args.jobs),
+        timeout: args.timeout,
+        strict: args.strict,
+        use_waivers: !args.no_waivers,
+        today,
+    };
+    let report = run_env(p, m, &opts, None).await;
+    report::secure::secure(report).map_err(|e| internal(e.to_string()))
+}
+
+/// The envs `args` select (`-e a,b`, `--all-envs`, or the default env).
+pub(crate) fn selected_envs(m: &Manifest, args: &CheckArgs) -> Result<Vec<EnvSpec>, Failure> {
+    select_envs(m, args)
+}
+
 async fn run_env(
     p: Prepared,
     m: &Manifest,

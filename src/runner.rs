@@ -156,46 +156,41 @@ pub async fn run(
             if let Some(p) = &progress {
                 p.started(&spec.id);
             }
-            let started = Instant::now();
-            let check_deadline = crate::duration::instant_after(started, spec.timeout);
-            let deadline = run_deadline.map_or(check_deadline, |r| r.min(check_deadline));
-            let log = CallLog::default();
-            // Checks get a little less than their budget, so a hung call is reported by
-            // the check itself (naming the call) before the runner's hard cut.
-            let budget = deadline.saturating_duration_since(started);
-            let margin = (budget / 4).min(Duration::from_millis(300));
-            let ctx = CheckContext {
-                target,
-                api,
-                log: log.clone(),
-                deadline: deadline - margin,
-                login_reported_by,
-                run_deadline_binds: run_deadline.is_some_and(|r| r <= check_deadline),
-            };
-            let outcome = guarded(checks::run(&spec, &ctx), deadline).await;
-            let elapsed = started.elapsed();
-            let outcome = outcome.unwrap_or_else(|| {
-                let by_run = run_deadline.is_some_and(|r| r <= check_deadline);
-                let finding = if by_run {
-                    Finding::incomplete(
-                        &codes::RUN_TIMEOUT,
-                        "cancelled when the run's --timeout expired",
-                    )
-                } else {
-                    Finding::incomplete(
-                        &codes::CHECK_TIMEOUT,
-                        format!(
-                            "did not finish within its timeout of {}",
-                            crate::duration::format(spec.timeout)
-                        ),
-                    )
-                };
-                checks::CheckOutcome {
-                    findings: vec![finding],
-                    ..Default::default()
+            // A `fail` or `error` is re-run up to `retries` times (SPEC 7), each
+            // attempt with the check's full timeout, within the run's deadline.
+            let mut attempt: u32 = 1;
+            let mut api = api;
+            let report = loop {
+                let report = attempt_once(
+                    &spec,
+                    &target,
+                    &api,
+                    run_deadline,
+                    login_reported_by.clone(),
+                )
+                .await;
+                let failed = matches!(report.status, Status::Fail | Status::Error);
+                let run_left = run_deadline.map_or(Duration::MAX, |r| {
+                    r.saturating_duration_since(Instant::now())
+                });
+                if !failed || attempt > u32::from(spec.retries) || run_left <= spec.retry_delay {
+                    break report;
                 }
-            });
-            let report = build_report(&spec, outcome, &log, elapsed);
+                tracing::info!(
+                    "{}: {} on attempt {attempt}; re-running in {}",
+                    spec.id,
+                    report.status.as_str(),
+                    crate::duration::format(spec.retry_delay)
+                );
+                tokio::time::sleep(spec.retry_delay).await;
+                api = api.retry_client();
+                attempt += 1;
+            };
+            let report = CheckReport {
+                attempts: (attempt > 1).then_some(attempt),
+                flaky: attempt > 1 && !matches!(report.status, Status::Fail | Status::Error),
+                ..report
+            };
             if let Some(p) = &progress {
                 p.finished(&spec.id, report.status);
             }
@@ -221,6 +216,56 @@ pub async fn run(
         .collect();
     apply_policy(&mut out, planned, waivers, opts);
     out
+}
+
+/// One attempt of a check: its report before waivers and policy.
+async fn attempt_once(
+    spec: &CheckSpec,
+    target: &Arc<Target>,
+    api: &Arc<OctopusClient>,
+    run_deadline: Option<Instant>,
+    login_reported_by: Option<String>,
+) -> CheckReport {
+    let started = Instant::now();
+    let check_deadline = crate::duration::instant_after(started, spec.timeout);
+    let deadline = run_deadline.map_or(check_deadline, |r| r.min(check_deadline));
+    let log = CallLog::default();
+    // Checks get a little less than their budget, so a hung call is reported by
+    // the check itself (naming the call) before the runner's hard cut.
+    let budget = deadline.saturating_duration_since(started);
+    let margin = (budget / 4).min(Duration::from_millis(300));
+    let ctx = CheckContext {
+        target: target.clone(),
+        api: api.clone(),
+        log: log.clone(),
+        deadline: deadline - margin,
+        login_reported_by,
+        run_deadline_binds: run_deadline.is_some_and(|r| r <= check_deadline),
+    };
+    let outcome = guarded(checks::run(spec, &ctx), deadline).await;
+    let elapsed = started.elapsed();
+    let outcome = outcome.unwrap_or_else(|| {
+        let by_run = run_deadline.is_some_and(|r| r <= check_deadline);
+        let finding = if by_run {
+            Finding::incomplete(
+                &codes::RUN_TIMEOUT,
+                "cancelled when the run's --timeout expired",
+            )
+        } else {
+            Finding::incomplete(
+                &codes::CHECK_TIMEOUT,
+                format!(
+                    "did not finish within its timeout of {}",
+                    crate::duration::format(spec.timeout)
+                ),
+            )
+        };
+        checks::CheckOutcome {
+            findings: vec![finding],
+            ..Default::default()
+        }
+    });
+    build_report(spec, outcome, &log, elapsed)
 }
 
 /// Runs a check until `deadline`: its outcome, or `None` when the deadline came
@@ -265,6 +310,8 @@ fn skipped_report(spec: &CheckSpec, reason: String) -> CheckReport {
         evidence: serde_json::json!({}),
         request_ids: vec![],
         waiver: None,
+        attempts: None,
+        flaky: false,
     }
 }
 
@@ -307,6 +354,8 @@ fn build_report(
         evidence: serde_json::Value::Object(outcome.evidence),
         request_ids: log.request_ids(),
         waiver: None,
+        attempts: None,
+        flaky: false,
     }
 }
 

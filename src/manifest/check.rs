@@ -7,6 +7,7 @@
 //! problem at once and nothing in the manifest is ever skipped silently.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use super::diagnostic::SourceMap;
 use super::model::{
@@ -17,7 +18,20 @@ use super::raw::{self, Diags, Field, Table, is_kebab, show, suggest};
 use super::validate::known_list;
 
 /// Keys every check accepts.
-const COMMON_KEYS: &[&str] = &["id", "kind", "severity", "envs", "tags", "timeout"];
+const COMMON_KEYS: &[&str] = &[
+    "id",
+    "kind",
+    "severity",
+    "envs",
+    "tags",
+    "timeout",
+    "retries",
+    "retry_delay",
+];
+/// Most re-runs of a failed check (`retries`).
+pub const MAX_RETRIES: u8 = 3;
+/// Pause before a re-run unless `retry_delay` says otherwise.
+pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(2);
 
 /// Each kind's own keys, in documentation order.
 const KIND_KEYS: &[(&str, &[&str])] = &[
@@ -299,6 +313,28 @@ fn check(
         Some(dur)
     });
 
+    let retries = t.optional("retries", &mut ok, d, |f, d| {
+        let n = raw::integer(f.value, &f.what(), d)?;
+        match u8::try_from(n) {
+            Ok(n) if n <= MAX_RETRIES => Some(n),
+            _ => {
+                d.error(
+                    f.value.span(),
+                    format!("`retries` must be between 0 and {MAX_RETRIES}, not {n}"),
+                );
+                None
+            }
+        }
+    });
+    let retry_delay = t.optional("retry_delay", &mut ok, d, |f, d| {
+        let dur = raw::duration(f.value, &f.what(), d)?;
+        if dur > Duration::from_secs(300) {
+            d.error(f.value.span(), "`retry_delay` must be at most 5m");
+            return None;
+        }
+        Some(dur)
+    });
+
     let kind = match kind_name {
         Some(name) => {
             let kind = kind_settings(name, t, &mut ok, d);
@@ -335,6 +371,8 @@ fn check(
         envs,
         tags,
         timeout,
+        retries: retries.unwrap_or(0),
+        retry_delay: retry_delay.unwrap_or(DEFAULT_RETRY_DELAY),
         line: id_line,
     })
 }
@@ -444,8 +482,8 @@ fn kind_settings(name: &str, t: &Table<'_, '_>, ok: &mut bool, d: &mut Diags) ->
                 days
             });
             CheckKind::Webhook(WebhookSpec {
-                ack_within: ack_within.unwrap_or(std::time::Duration::from_secs(5)),
-                replay_window: replay_window.unwrap_or(std::time::Duration::from_secs(300)),
+                ack_within: ack_within.unwrap_or(Duration::from_secs(5)),
+                replay_window: replay_window.unwrap_or(Duration::from_secs(300)),
                 event_type: event_type.unwrap_or_else(|| "order.delivered".to_string()),
                 cert_min_days: cert_min_days.unwrap_or(14),
             })

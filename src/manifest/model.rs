@@ -161,6 +161,10 @@ pub struct CheckSpec {
     pub tags: Vec<String>,
     /// Per-check time budget.
     pub timeout: Duration,
+    /// How often a `fail` or `error` is re-run before it is reported (0 to 3).
+    pub retries: u8,
+    /// Pause before each re-run.
+    pub retry_delay: Duration,
     /// 1-based line of the check's `id` key (of its `[[check]]` header when it has
     /// none), for messages.
     pub line: usize,

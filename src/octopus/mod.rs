@@ -284,7 +284,9 @@ pub struct OctopusClient {
     tier: Tier,
     /// Set when the env's tier and its host's tier differ: then nothing is sent.
     wrong_tier_host: Option<String>,
-    calls_made: AtomicUsize,
+    /// Shared with every [`OctopusClient::retry_client`] of the run, so that the
+    /// production call budget covers retries too.
+    calls_made: Arc<AtomicUsize>,
     session: OnceCell<Result<Session, ApiError>>,
     wallets: OnceCell<Result<WalletBook, ApiError>>,
 }
@@ -340,10 +342,33 @@ impl OctopusClient {
             base: config.base_url,
             tier,
             wrong_tier_host,
-            calls_made: AtomicUsize::new(0),
+            calls_made: Arc::new(AtomicUsize::new(0)),
             session: OnceCell::new(),
             wallets: OnceCell::new(),
         }))
+    }
+
+    /// A client for re-running a check (`retries`): the same connection settings
+    /// and the same call counter, so the production budget spans every attempt,
+    /// but nothing cached from the failed attempt: its wallets are fetched again.
+    /// Against production the run's login outcome is kept (golive logs in at most
+    /// once per run); elsewhere the retry logs in afresh.
+    pub fn retry_client(&self) -> Arc<Self> {
+        let session = OnceCell::new();
+        if self.tier == Tier::Production
+            && let Some(outcome) = self.session.get()
+        {
+            let _ = session.set(outcome.clone());
+        }
+        Arc::new(OctopusClient {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            tier: self.tier,
+            wrong_tier_host: self.wrong_tier_host.clone(),
+            calls_made: self.calls_made.clone(),
+            session,
+            wallets: OnceCell::new(),
+        })
     }
 
     /// The base URL.

@@ -43,6 +43,8 @@ fn check(
         evidence: json!({}),
         request_ids: Vec::new(),
         waiver: None,
+        attempts: None,
+        flaky: false,
     }
 }
 

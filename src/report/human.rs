@@ -180,7 +180,10 @@ fn write_check_line(
         check.id,
         paint.dim(&format!("{kind:<kind_width$}")),
         duration(check.duration_ms),
-        check.summary,
+        match check.attempts_note() {
+            Some(note) => format!("{} ({note})", check.summary),
+            None => check.summary.clone(),
+        },
     )
 }
 

@@ -153,7 +153,20 @@ fn test_case(check: &CheckReport, env: &str) -> TestCase {
             }
             status
         }
-        Status::Pass | Status::Warn => TestCaseStatus::success(),
+        Status::Pass | Status::Warn => {
+            let mut status = TestCaseStatus::success();
+            // A check that passed only after re-runs: the earlier attempts are
+            // flaky runs, which CI test views show as such.
+            if check.flaky {
+                let failed = check.attempts.unwrap_or(1).saturating_sub(1);
+                status.add_reruns((1..=failed).map(|n| {
+                    let mut rerun = quick_junit::TestRerun::new(NonSuccessKind::Failure);
+                    rerun.set_message(format!("attempt {n} did not pass (flaky)"));
+                    rerun
+                }));
+            }
+            status
+        }
     };
     let success = matches!(status, TestCaseStatus::Success { .. });
     let mut case = TestCase::new(&check.id, status);

@@ -199,7 +199,10 @@ fn environment(md: &mut String, report: &Report, name: &str, level: usize) {
             status_badge(check.status),
             code_cell(&check.id),
             cell(&check.kind),
-            cell(&check.summary),
+            cell(&match check.attempts_note() {
+                Some(note) => format!("{} ({note})", check.summary),
+                None => check.summary.clone(),
+            }),
             duration(check.duration_ms).trim(),
         ));
     }

@@ -189,6 +189,25 @@ pub struct CheckReport {
     pub request_ids: Vec<String>,
     /// The waiver that applied to this check, if any (also when expired).
     pub waiver: Option<WaiverReport>,
+    /// How many times the check ran (present when it was re-run: `retries`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+    /// The check passed only after a re-run: it works, but not every time.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub flaky: bool,
+}
+
+impl CheckReport {
+    /// How the check's attempts read for people: `flaky: passed on attempt 2 of
+    /// 3` or `3 attempts`; `None` for a check that ran once.
+    pub fn attempts_note(&self) -> Option<String> {
+        let n = self.attempts.filter(|n| *n > 1)?;
+        Some(if self.flaky {
+            format!("flaky: passed on attempt {n}")
+        } else {
+            format!("{n} attempts")
+        })
+    }
 }
 
 /// A waiver as applied to a check.

@@ -243,7 +243,8 @@ fn labels(pairs: &[(&str, &str)]) -> String {
 }
 
 /// Escapes a label value: backslash, double quote and line feed.
-fn escape_label(value: &str) -> String {
+/// A label value escaped for the text format (`\\`, `\"`, `\n`).
+pub fn escape_label(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
