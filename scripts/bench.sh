@@ -90,3 +90,27 @@ for _ in range(runs):
     times.append((time.perf_counter() - t0) * 1000)
 print(f"  median {statistics.median(times):.1f} ms | min {min(times):.1f} ms | max {max(times):.1f} ms")
 PY
+
+# 3. `golive watch` of the demo manifest: CPU and memory over WATCH_SECONDS (default
+#    60) at --interval 1s (targets: well under 30 MB RSS), then CPU while idle
+#    between runs at --interval 1h (target: near 0%).
+WATCH_SECONDS=${WATCH_SECONDS:-60}
+watch_cost() { # watch_cost INTERVAL SECONDS LABEL
+  "$BIN" watch -m checks.toml --interval "$1" --listen 127.0.0.1:0 2>/dev/null &
+  local pid=$! hz ticks0 ticks1 rss max_rss=0
+  hz=$(getconf CLK_TCK)
+  sleep 2   # the first run
+  ticks0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  for _ in $(seq 1 "$2"); do
+    rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+    [ "$rss" -gt "$max_rss" ] && max_rss=$rss
+    sleep 1
+  done
+  ticks1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  python3 -c "import sys; t, hz, s, rss, label = map(float, sys.argv[1:5]) + [sys.argv[5]] if False else (float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]); print(f'  {label}: CPU {100 * t / hz / s:.2f}% of one core | max RSS {rss / 1024:.1f} MB')" \
+    "$((ticks1 - ticks0))" "$hz" "$2" "$max_rss" "$3"
+}
+echo "golive watch of checks.toml (the demo)"
+watch_cost 1s "$WATCH_SECONDS" "--interval 1s for ${WATCH_SECONDS}s"
+watch_cost 1h 10 "idle between runs (--interval 1h), 10s"

@@ -42,6 +42,14 @@ use crate::tier::Tier;
 /// real API calls against the live integration's quotas.
 pub const PRODUCTION_MIN_INTERVAL: Duration = Duration::from_secs(300);
 
+/// The families `/metrics` adds to those of `--format prometheus`
+/// ([`crate::report::prometheus::FAMILIES`]).
+pub const FAMILIES: &[&str] = &[
+    "golive_runs_total",
+    "golive_last_run_timestamp_seconds",
+    "golive_check_status_changes_total",
+];
+
 /// What the server shows: the latest run of every env and the counters.
 #[derive(Debug, Default)]
 pub struct State {

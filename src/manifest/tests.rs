@@ -391,7 +391,7 @@ fn unimplemented_kinds_still_have_their_keys_validated() {
             .into(),
     );
     expected.push(
-        "checks.toml:8:1: error: unknown key `currency` in a `client_retry` check (`currency` belongs to checks of kind `wallet`); valid keys: id, kind, severity, envs, tags, timeout, command, base_url_env, api_key_env, api_secret_env, plan"
+        "checks.toml:8:1: error: unknown key `currency` in a `client_retry` check (`currency` belongs to checks of kind `wallet`); valid keys: id, kind, severity, envs, tags, timeout, retries, retry_delay, command, base_url_env, api_key_env, api_secret_env, plan"
             .into(),
     );
     assert_eq!(headers(&e), expected);
@@ -485,7 +485,7 @@ fn unknown_keys_are_reported_at_every_level() {
             "checks.toml:4:1: error: unknown key `tiers` in env `demo`; did you mean `tier`?",
             "checks.toml:6:1: error: unknown key `max_attempt` in [client]; did you mean `max_attempts`?",
             "checks.toml:7:1: error: unknown key `foo` in [client]; valid keys: connect_timeout, request_timeout, max_attempts, backoff_initial, backoff_max, retry_statuses, honours_retry_after, uses_client_reference, logs_request_id, uses_esim",
-            "checks.toml:12:1: error: unknown key `ack_within` in a `wallet` check (`ack_within` belongs to checks of kind `webhook`); valid keys: id, kind, severity, envs, tags, timeout, currency, min_balance, warn_balance, daily_spend, type, settlement_days",
+            "checks.toml:12:1: error: unknown key `ack_within` in a `wallet` check (`ack_within` belongs to checks of kind `webhook`); valid keys: id, kind, severity, envs, tags, timeout, retries, retry_delay, currency, min_balance, warn_balance, daily_spend, type, settlement_days",
             "checks.toml:18:1: error: unknown key `expiry` in [[waiver]]; did you mean `expires`?",
         ]
     );
@@ -1091,4 +1091,21 @@ fn every_prefix_and_mutation_of_the_spec_example_is_handled_without_panic() {
             }
         }
     }
+}
+
+#[test]
+fn retries_and_retry_delay_are_read_and_bounded() {
+    let base = "version = 1\n[env.demo]\ntier = \"sandbox\"\nsimulator = true\n\n[[check]]\nid = \"w\"\nkind = \"request_id\"\n";
+    let m = ok(base);
+    assert_eq!(m.checks[0].retries, 0);
+    assert_eq!(m.checks[0].retry_delay, Duration::from_secs(2));
+    let m = ok(&format!("{base}retries = 3\nretry_delay = \"250ms\"\n"));
+    assert_eq!(m.checks[0].retries, 3);
+    assert_eq!(m.checks[0].retry_delay, Duration::from_millis(250));
+    let d = single(&format!("{base}retries = 4\n"));
+    assert_at(&d, 9, 11, 1, "`retries` must be between 0 and 3, not 4");
+    let d = single(&format!("{base}retries = -1\n"));
+    assert_at(&d, 9, 11, 2, "`retries` must be between 0 and 3, not -1");
+    let d = single(&format!("{base}retry_delay = \"1h\"\n"));
+    assert_at(&d, 9, 15, 4, "`retry_delay` must be at most 5m");
 }

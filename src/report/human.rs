@@ -530,6 +530,26 @@ mod tests {
     }
 
     #[test]
+    fn a_flaky_check_says_so_on_its_line() {
+        let mut report = fixtures::all_statuses();
+        report.checks[0].status = Status::Pass;
+        report.checks[0].attempts = Some(2);
+        report.checks[0].flaky = true;
+        report.checks[1].attempts = Some(3);
+        let text = render_to_string(&report, false, 0);
+        let line = |id: &str| {
+            text.lines()
+                .find(|l| l.contains(&format!(" {id} ")))
+                .unwrap_or_default()
+                .to_string()
+        };
+        let first = line(&report.checks[0].id);
+        assert!(first.ends_with("(flaky: passed on attempt 2)"), "{first}");
+        let second = line(&report.checks[1].id);
+        assert!(second.ends_with("(3 attempts)"), "{second}");
+    }
+
+    #[test]
     fn plain_output_has_no_escapes_and_every_part() {
         let report = fixtures::all_statuses();
         let text = render_to_string(&report, false, 0);

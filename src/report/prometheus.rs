@@ -53,6 +53,21 @@ use super::model::{CheckReport, Report, Status, Verdict};
 use super::multi::unique_names;
 use crate::finding::Level;
 
+/// Every metric family this format can write, in output order. The shipped
+/// alert rules and dashboard may use only these and [`crate::watch::FAMILIES`]
+/// (a test holds them to it).
+pub const FAMILIES: &[&str] = &[
+    "golive_verdict",
+    "golive_run_duration_seconds",
+    "golive_run_timestamp_seconds",
+    "golive_check_status",
+    "golive_check_blocking",
+    "golive_check_duration_seconds",
+    "golive_findings",
+    "golive_wallet_balance",
+    "golive_webhook_cert_expiry_timestamp_seconds",
+];
+
 /// Every status, in the order `golive_check_status` lists them.
 const STATUSES: [Status; 6] = [
     Status::Pass,
@@ -451,17 +466,16 @@ mod tests {
     fn parses_and_has_every_family() {
         let text = to_string(&[fixtures::with_evidence(), fixtures::empty_ready()]);
         let samples = parse(&text);
-        for family in [
-            "golive_verdict",
-            "golive_run_duration_seconds",
-            "golive_run_timestamp_seconds",
-            "golive_check_status",
-            "golive_check_blocking",
-            "golive_check_duration_seconds",
-            "golive_findings",
-            "golive_wallet_balance",
-            "golive_webhook_cert_expiry_timestamp_seconds",
-        ] {
+        let written: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.split(' ').next())
+            .collect();
+        assert_eq!(
+            written, FAMILIES,
+            "FAMILIES lists what is written, in order"
+        );
+        for family in FAMILIES {
             assert!(
                 text.contains(&format!("# TYPE {family} gauge\n")),
                 "{family} missing:\n{text}"
