@@ -8,6 +8,7 @@
 
 mod check;
 mod diagnostic;
+mod lint;
 mod model;
 mod raw;
 mod redact;
@@ -18,7 +19,7 @@ mod tests;
 
 use std::path::Path;
 
-pub use diagnostic::{Diagnostic, ManifestError};
+pub use diagnostic::{DiagLevel, Diagnostic, MAX_SHOWN, ManifestError, render_lints};
 pub use model::*;
 
 /// Reads and validates the manifest at `path`. A file that cannot be read is a

@@ -39,6 +39,10 @@ pub struct Manifest {
     pub checks: Vec<CheckSpec>,
     /// Waivers in file order.
     pub waivers: Vec<WaiverSpec>,
+    /// What `golive validate` reports about this manifest although it loaded
+    /// (warnings, and errors such as "no check"), in file order. `golive check`
+    /// does not act on them.
+    pub lints: Vec<super::Diagnostic>,
 }
 
 impl Manifest {

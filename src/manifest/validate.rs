@@ -16,6 +16,7 @@ use toml::de::DeTable;
 
 use super::check;
 use super::diagnostic::{Diagnostic, SourceMap};
+use super::lint;
 use super::model::{ClientSpec, EgressIpSpec, EnvSpec, Manifest, WaiverSpec};
 use super::raw::{self, Diags, Field, Table, show, suggest};
 use super::redact;
@@ -63,7 +64,20 @@ const WAIVER_KEYS: &[&str] = &["check", "reason", "owner", "expires"];
 const VERSION: i64 = 1;
 
 /// Parses and validates manifest text. `path` is used for messages and `base_dir`.
+/// Lints are judged against today's date (UTC).
 pub(crate) fn manifest(text: &str, path: &Path) -> Result<Manifest, Vec<Diagnostic>> {
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    manifest_on(text, path, today)
+}
+
+/// [`manifest`] with lints judged on `today`.
+pub(crate) fn manifest_on(
+    text: &str,
+    path: &Path,
+    today: jiff::civil::Date,
+) -> Result<Manifest, Vec<Diagnostic>> {
     let (root, syntax_errors) = DeTable::parse_recoverable(text);
     let map = SourceMap::new(path, text, redact::blank_ranges(text, root.get_ref()));
 
@@ -84,7 +98,21 @@ pub(crate) fn manifest(text: &str, path: &Path) -> Result<Manifest, Vec<Diagnost
     let root = Table::new(root.get_ref(), 0..0);
     let built = build(&root, path, &map, &mut d);
     match built {
-        Some(m) if d.items.is_empty() => Ok(m),
+        Some(mut m) if d.items.is_empty() => {
+            // Lints only for a manifest without errors: a broken one has no reliable
+            // domain values to judge.
+            m.lints = lint::lint(&root, &m, today)
+                .into_iter()
+                .map(|l| {
+                    let mut diag = map.diagnostic(l.span, l.message);
+                    diag.level = l.level;
+                    diag.code = Some(l.code);
+                    diag.fix = Some(l.fix);
+                    diag
+                })
+                .collect();
+            Ok(m)
+        }
         _ => {
             if d.items.is_empty() {
                 // Every refusal above records a diagnostic; this only guards against a
@@ -187,6 +215,7 @@ fn build(
         client,
         checks: checks?,
         waivers: waivers?,
+        lints: Vec::new(),
     })
 }
 
