@@ -36,8 +36,9 @@ pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
     }
 }
 
-/// Validates manifest text. `path` is only used for messages, [`Manifest::path`] and
-/// [`Manifest::base_dir`]; nothing is read from disk.
+/// Validates manifest text. `path` is used for messages, [`Manifest::path`] and
+/// [`Manifest::base_dir`]; nothing is read from disk but a `client_retry` check's
+/// plan file (relative to the manifest's folder), which is validated here.
 pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
     validate::manifest(text, path).map_err(|diagnostics| ManifestError { diagnostics })
 }

@@ -187,8 +187,12 @@ fn build(
 
     let client = root.optional("client", &mut ok, d, |f, d| client(f, d));
 
+    let base_dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
     let (checks, check_ids) = match root.get("check") {
-        Some(f) => check::checks(f, &env_names, map, d),
+        Some(f) => check::checks(f, &env_names, map, &base_dir, d),
         None => (Some(Vec::new()), Vec::new()),
     };
     ok &= checks.is_some();
@@ -202,10 +206,6 @@ fn build(
     if !ok {
         return None;
     }
-    let base_dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
     Some(Manifest {
         path: path.to_path_buf(),
         base_dir,
