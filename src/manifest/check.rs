@@ -18,10 +18,10 @@ use super::raw::{self, Diags, Field, Table, is_kebab, show, suggest};
 use super::validate::known_list;
 
 /// Keys every check accepts.
-const COMMON_KEYS: &[&str] = &["id", "kind", "severity", "envs", "tags", "timeout"];
+pub(crate) const COMMON_KEYS: &[&str] = &["id", "kind", "severity", "envs", "tags", "timeout"];
 
 /// Each kind's own keys, in documentation order.
-const KIND_KEYS: &[(&str, &[&str])] = &[
+pub(crate) const KIND_KEYS: &[(&str, &[&str])] = &[
     ("credentials", &[]),
     (
         "wallet",

@@ -42,3 +42,19 @@ pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
 pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
     validate::manifest(text, path).map_err(|diagnostics| ManifestError { diagnostics })
 }
+
+/// Every key the loader accepts, per table, in documentation order: `top` (the top
+/// level), `env` (`[env.NAME]`), `client`, `check` (every `[[check]]`), one entry per
+/// check kind (its own keys), and `waiver`. The README's key reference is tested
+/// against this, so the two cannot drift.
+pub fn accepted_keys() -> Vec<(&'static str, &'static [&'static str])> {
+    let mut tables: Vec<(&'static str, &'static [&'static str])> = vec![
+        ("top", validate::TOP_KEYS),
+        ("env", validate::ENV_KEYS),
+        ("client", validate::CLIENT_KEYS),
+        ("check", check::COMMON_KEYS),
+    ];
+    tables.extend_from_slice(check::KIND_KEYS);
+    tables.push(("waiver", validate::WAIVER_KEYS));
+    tables
+}

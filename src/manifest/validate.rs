@@ -25,10 +25,11 @@ use crate::sim::scenario::Scenario;
 use crate::tier::Tier;
 
 /// Keys allowed at the top level.
-const TOP_KEYS: &[&str] = &["version", "default_env", "env", "client", "check", "waiver"];
+pub(crate) const TOP_KEYS: &[&str] =
+    &["version", "default_env", "env", "client", "check", "waiver"];
 
 /// Keys allowed in an `[env.NAME]` table.
-const ENV_KEYS: &[&str] = &[
+pub(crate) const ENV_KEYS: &[&str] = &[
     "tier",
     "base_url",
     "simulator",
@@ -44,7 +45,7 @@ const ENV_KEYS: &[&str] = &[
 ];
 
 /// Keys allowed in `[client]`.
-const CLIENT_KEYS: &[&str] = &[
+pub(crate) const CLIENT_KEYS: &[&str] = &[
     "connect_timeout",
     "request_timeout",
     "max_attempts",
@@ -58,7 +59,7 @@ const CLIENT_KEYS: &[&str] = &[
 ];
 
 /// Keys allowed in a `[[waiver]]`.
-const WAIVER_KEYS: &[&str] = &["check", "reason", "owner", "expires"];
+pub(crate) const WAIVER_KEYS: &[&str] = &["check", "reason", "owner", "expires"];
 
 /// The manifest format version this build reads.
 const VERSION: i64 = 1;
