@@ -108,8 +108,11 @@ watch_cost() { # watch_cost INTERVAL SECONDS LABEL
   done
   ticks1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
-  python3 -c "import sys; t, hz, s, rss, label = map(float, sys.argv[1:5]) + [sys.argv[5]] if False else (float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]); print(f'  {label}: CPU {100 * t / hz / s:.2f}% of one core | max RSS {rss / 1024:.1f} MB')" \
-    "$((ticks1 - ticks0))" "$hz" "$2" "$max_rss" "$3"
+  python3 - "$((ticks1 - ticks0))" "$hz" "$2" "$max_rss" "$3" <<'PY'
+import sys
+ticks, hz, seconds, rss_kb = (float(a) for a in sys.argv[1:5])
+print(f"  {sys.argv[5]}: CPU {100 * ticks / hz / seconds:.2f}% of one core | max RSS {rss_kb / 1024:.1f} MB")
+PY
 }
 echo "golive watch of checks.toml (the demo)"
 watch_cost 1s "$WATCH_SECONDS" "--interval 1s for ${WATCH_SECONDS}s"

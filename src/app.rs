@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crate::cli::{
     Cli, ColorChoice, Command, ExplainArgs, InitArgs, ListArgs, ManifestArgs, MergeArgs,
-    MergeFormat, ProxyArgs, ReportCommand, SimArgs, WebhookCommand, WebhookSendArgs,
+    MergeFormat, ProxyArgs, ReportCommand, SimArgs, ValidateArgs, WebhookCommand, WebhookSendArgs,
 };
 use crate::exit::Exit;
 use crate::manifest::{self, Manifest};
@@ -215,11 +215,41 @@ pub(crate) fn pick_env<'m>(
     })
 }
 
-fn validate(args: &ManifestArgs) -> Result<Exit, Failure> {
-    let m = load(args)?;
+/// `golive validate`: errors (the manifest's, then lint errors) are exit 2 with an
+/// empty stdout; warnings go to stderr and block only with `--strict`.
+fn validate(args: &ValidateArgs) -> Result<Exit, Failure> {
+    let m = load(&args.manifest)?;
+    let strict = args.strict || !args.deny.is_empty();
+    let blocking = m
+        .lints
+        .iter()
+        .any(|d| d.level == manifest::DiagLevel::Error || strict);
+    let lints = manifest::render_lints(&m.lints);
+    if blocking {
+        let why = if strict
+            && m.lints
+                .iter()
+                .all(|d| d.level == manifest::DiagLevel::Warning)
+        {
+            " (--strict: warnings are errors)"
+        } else {
+            ""
+        };
+        return Err(Failure {
+            exit: Exit::Usage,
+            message: format!("{lints}{why}"),
+            preformatted: true,
+        });
+    }
+    if !lints.is_empty() {
+        eprintln!(
+            "{}",
+            crate::secret::scrub(&crate::text::sanitize_lines(&lints))
+        );
+    }
     let envs: Vec<&str> = m.envs.iter().map(|e| e.name.as_str()).collect();
     print_stdout(&format!(
-        "{}: valid (version {}, envs: {}, {} check{}, {} waiver{})\n",
+        "{}: valid (version {}, envs: {}, {} check{}, {} waiver{}{})\n",
         m.path.display(),
         m.version,
         if envs.is_empty() {
@@ -231,6 +261,11 @@ fn validate(args: &ManifestArgs) -> Result<Exit, Failure> {
         if m.checks.len() == 1 { "" } else { "s" },
         m.waivers.len(),
         if m.waivers.len() == 1 { "" } else { "s" },
+        match m.lints.len() {
+            0 => String::new(),
+            1 => ", 1 warning".to_string(),
+            n => format!(", {n} warnings"),
+        },
     ))
 }
 

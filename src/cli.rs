@@ -79,7 +79,11 @@ Examples:
     Watch(WatchArgs),
 
     /// Load and lint the manifest only: no network, no secrets needed. Exit 0 or 2.
-    Validate(ManifestArgs),
+    ///
+    /// Problems that make the manifest unusable are errors (exit 2); lints that are
+    /// probably wrong (an expired waiver, an unfilled attestation...) are warnings,
+    /// printed to stderr, and block only with --strict.
+    Validate(ValidateArgs),
 
     /// List the checks that would run for an environment: id, kind, severity, tags.
     List(ListArgs),
@@ -272,6 +276,22 @@ pub struct ManifestArgs {
         env = "GOLIVE_MANIFEST"
     )]
     pub manifest: PathBuf,
+}
+
+/// Arguments of `golive validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub manifest: ManifestArgs,
+
+    /// Warnings are errors too: exit 2 when there is any (for CI).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Same as --strict when given `warnings` (the only value), as in `cargo clippy -- -D warnings`.
+    #[arg(long, value_name = "LINTS", value_parser = ["warnings"])]
+    pub deny: Vec<String>,
 }
 
 /// Arguments of `golive init`.

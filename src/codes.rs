@@ -460,6 +460,27 @@ codes! {
         "Move the value into a secrets manager, an environment variable or a file, and write { env = \"NAME\" } or { file = \"PATH\" } instead. Rotate the secret if the file was ever committed.",
         Some(DOCS_GOLIVE) }
 
+    MANIFEST_NO_ENVS = { "manifest-no-envs", "manifest", Fail, false,
+        "The manifest defines no [env.NAME] table.",
+        "Every check runs against an env; with none, `golive check` has nothing to run against and the manifest can never be a gate.",
+        "Add an env: [env.demo] with tier = \"sandbox\" and simulator = true runs every check against golive's simulator; [env.sandbox] with your sandbox credentials runs them against the sandbox.",
+        None }
+    MANIFEST_NO_CHECKS = { "manifest-no-checks", "manifest", Fail, false,
+        "The manifest defines no [[check]].",
+        "A gate that checks nothing would say \"ready\" about anything; `golive check` refuses to run without a check.",
+        "Add at least one [[check]] (e.g. id = \"credentials\", kind = \"credentials\"); `golive init` writes a starter with every kind.",
+        None }
+    BALANCE_THRESHOLDS_INVERTED = { "balance-thresholds-inverted", "manifest", Warn, false,
+        "A wallet check's warn_balance is not above its min_balance.",
+        "balance-low is the early warning before balance-below-minimum; with warn_balance at or below min_balance every low balance fails at once and the warning can never be reported.",
+        "Set warn_balance above min_balance (e.g. a week of spend above the minimum), or remove warn_balance.",
+        Some(DOCS_WALLETS) }
+    API_SECRET_SAME_AS_KEY = { "api-secret-same-as-key", "manifest", Fail, false,
+        "An env reads its api_key and its api_secret from the same environment variable or file.",
+        "The key and the secret are two different values; sending one as both never logs in, and usually means one of the two references was copied without being changed.",
+        "Point api_secret at the variable or file that holds the secret, e.g. api_key = { env = \"API_KEY_PROD\" } and api_secret = { env = \"API_SECRET_PROD\" }.",
+        Some(DOCS_AUTH) }
+
     // ---- runner ------------------------------------------------------------------
     CHECK_TIMEOUT = { "check-timeout", "runner", Fail, true,
         "The check did not finish within its timeout.",

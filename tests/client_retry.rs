@@ -89,6 +89,7 @@ fn spec(command: Vec<String>, plan: &str) -> ClientRetrySpec {
         api_key_env: "OCTOPUS_API_KEY".into(),
         api_secret_env: "OCTOPUS_API_SECRET".into(),
         plan: plan.into(),
+        dir: ".".into(),
     }
 }
 

@@ -17,7 +17,8 @@
 //! to the proxy's URL, and `127.0.0.1,localhost` added to `NO_PROXY`.
 //!
 //! Each phase of the plan is a separate run of the command (argv, no shell, stdin
-//! closed, output captured), in its own process group, which is killed when the
+//! closed, output captured, working directory the manifest's folder, so that every
+//! relative path in it resolves as it does for the manifest's other paths), in its own process group, which is killed when the
 //! command exits, overruns its share of the check's time, or exceeds the phase's
 //! `stop_after`. The check's time is split evenly between the phases still to run.
 //! If a phase that must succeed and that rewrote bodies failed, the command runs
@@ -40,6 +41,7 @@
 
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -104,7 +106,7 @@ pub async fn run(spec: &ClientRetrySpec, ctx: &CheckContext) -> CheckOutcome {
         ));
         return out;
     }
-    let plan = match proxy::load_plan(&spec.plan) {
+    let plan = match load_plan_in(&spec.plan, &spec.dir) {
         Ok(p) if !p.phases.is_empty() => p,
         Ok(p) => {
             out.findings.push(Finding::incomplete(
@@ -194,7 +196,7 @@ pub async fn run(spec: &ClientRetrySpec, ctx: &CheckContext) -> CheckOutcome {
     let mut findings: Vec<(String, Finding)> = Vec::new();
     for (i, phase) in plan.phases.iter().enumerate() {
         let left = plan.phases.len() - i;
-        let run = run_phase(&proxy, phase.clone(), &spec.command, &env, deadline, left).await;
+        let run = run_phase(&proxy, phase.clone(), spec, &env, deadline, left).await;
         let stop = conclude(&run, spec, &proxy, false, &mut findings);
         let failed_alone = phase.must_succeed
             && phase.rewrites_bodies()
@@ -207,7 +209,7 @@ pub async fn run(spec: &ClientRetrySpec, ctx: &CheckContext) -> CheckOutcome {
         }
         if failed_alone {
             let control = phase.without_unknown_fields(&format!("{}-rerun", phase.name));
-            let rerun = run_phase(&proxy, control, &spec.command, &env, deadline, left).await;
+            let rerun = run_phase(&proxy, control, spec, &env, deadline, left).await;
             conclude(&rerun, spec, &proxy, true, &mut findings);
             if rerun.ended.success() {
                 findings.push((
@@ -263,7 +265,7 @@ fn conclude(
     match &run.ended {
         Ended::NotStarted(why) => {
             push(Finding::new(&codes::COMMAND_FAILED, why.clone()).with_remediation(
-                "Check `command`: the program must exist and be executable from golive's working directory (it runs without a shell; give an absolute path, or put the program on PATH).",
+                "Check `command`: it runs without a shell, in the manifest's folder. A program named without a `/` (python3, npm) is looked up on PATH; one with a `/` (./scripts/smoke.sh) resolves against the manifest's folder and must be executable.",
             ));
             return true;
         }
@@ -718,7 +720,7 @@ impl PhaseRun {
 async fn run_phase(
     proxy: &ProxyHandle,
     phase: PhasePlan,
-    argv: &[String],
+    spec: &ClientRetrySpec,
     env: &[(String, String)],
     deadline: Instant,
     phases_left: usize,
@@ -729,7 +731,10 @@ async fn run_phase(
     let budget = remaining / u32::try_from(phases_left.max(1)).unwrap_or(1);
     proxy.begin_phase(phase.clone());
     let started = Instant::now();
-    let (ended, stdout, stderr) = run_command(argv, env, budget, || proxy.stop_requested()).await;
+    let (ended, stdout, stderr) = run_command(&spec.command, &spec.dir, env, budget, || {
+        proxy.stop_requested()
+    })
+    .await;
     PhaseRun {
         timeline: proxy.timeline(),
         plan: phase,
@@ -740,17 +745,84 @@ async fn run_phase(
     }
 }
 
-/// Runs `argv` in its own process group until it exits, `stop()` says so, or
-/// `budget` runs out; then kills what is left of the group. Returns how it ended
-/// and the tails of stdout and stderr.
+/// A `client_retry` plan: a built-in name, or a TOML plan file whose relative path
+/// resolves against `dir` (the manifest's folder). The manifest loader validates the
+/// plan with this, and the check loads it with this, so both agree.
+pub fn load_plan_in(plan: &str, dir: &Path) -> Result<proxy::Plan, String> {
+    if let Some(builtin) = proxy::Plan::builtin(plan) {
+        return Ok(builtin);
+    }
+    let path = dir.join(plan);
+    let looks_like_path = plan.contains(['/', '\\']) || plan.ends_with(".toml");
+    if !looks_like_path && !path.exists() {
+        return Err(format!(
+            "unknown plan `{plan}`: the built-in plans are {}; anything else must be the path of a TOML plan file, relative to the manifest's folder",
+            proxy::BUILTIN_PLANS.join(", ")
+        ));
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read plan file {}: {e}", path.display()))?;
+    proxy::parse_plan(&text, &path.display().to_string())
+}
+
+/// The program to start: a name without a `/` as it is (looked up on PATH); a
+/// relative path with one, against `dir`, made absolute so that it does not depend
+/// on how the platform combines a relative program with a working directory.
+fn program_path(program: &str, dir: &Path) -> PathBuf {
+    let given = Path::new(program);
+    if given.is_absolute() || !program.contains(['/', '\\']) {
+        return given.to_path_buf();
+    }
+    let joined = dir.join(given);
+    std::path::absolute(&joined).unwrap_or(joined)
+}
+
+/// Why `program` could not be started, saying where it was looked for.
+fn not_started(program: &str, resolved: &Path, dir: &Path, e: &std::io::Error) -> String {
+    let looked = if e.kind() != std::io::ErrorKind::NotFound {
+        format!("{e} ({})", resolved.display())
+    } else if resolved.is_absolute() && program.contains(['/', '\\']) {
+        let folder = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        if Path::new(program).is_absolute() {
+            format!("not found: there is no {}", resolved.display())
+        } else {
+            format!(
+                "not found: there is no {} (a program given with a `/` resolves against the manifest's folder, {})",
+                resolved.display(),
+                folder.display()
+            )
+        }
+    } else if !dir.is_dir() {
+        format!(
+            "the manifest's folder {} is not a folder to run it in",
+            dir.display()
+        )
+    } else {
+        match std::env::var_os("PATH") {
+            Some(path) if !path.is_empty() => {
+                format!("not found on PATH (looked in {})", path.to_string_lossy())
+            }
+            _ => "not found: PATH is not set, so only a program given with a `/` can be found"
+                .to_string(),
+        }
+    };
+    format!("could not start `{program}`: {looked}")
+}
+
+/// Runs `argv` in its own process group, in `dir`, until it exits, `stop()` says
+/// so, or `budget` runs out; then kills what is left of the group. Returns how it
+/// ended and the tails of stdout and stderr.
 async fn run_command(
     argv: &[String],
+    dir: &Path,
     env: &[(String, String)],
     budget: Duration,
     stop: impl Fn() -> bool,
 ) -> (Ended, String, String) {
-    let mut cmd = Command::new(&argv[0]);
+    let program = program_path(&argv[0], dir);
+    let mut cmd = Command::new(&program);
     cmd.args(&argv[1..])
+        .current_dir(dir)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -767,7 +839,7 @@ async fn run_command(
         Ok(c) => c,
         Err(e) => {
             return (
-                Ended::NotStarted(format!("could not start `{}`: {e}", argv[0])),
+                Ended::NotStarted(not_started(&argv[0], &program, dir, &e)),
                 String::new(),
                 String::new(),
             );
@@ -1660,8 +1732,14 @@ mod tests {
         );
         let argv = vec!["sh".to_string(), "-c".to_string(), script];
         let started = Instant::now();
-        let (ended, stdout, _) =
-            run_command(&argv, &[], Duration::from_millis(300), || false).await;
+        let (ended, stdout, _) = run_command(
+            &argv,
+            Path::new("."),
+            &[],
+            Duration::from_millis(300),
+            || false,
+        )
+        .await;
         assert_eq!(ended, Ended::TimedOut(Duration::from_millis(300)));
         assert!(started.elapsed() < Duration::from_secs(10));
         assert_eq!(stdout, "started\n");
@@ -1676,6 +1754,7 @@ mod tests {
         let env = [("GOLIVE_T".to_string(), "v1".to_string())];
         let (ended, out, err) = run_command(
             &argv("echo $GOLIVE_T; echo oops >&2; exit 3"),
+            Path::new("."),
             &env,
             Duration::from_secs(20),
             || false,
@@ -1685,11 +1764,18 @@ mod tests {
             (ended, out.as_str(), err.as_str()),
             (Ended::Exited(3), "v1\n", "oops\n")
         );
-        let (ended, _, _) =
-            run_command(&argv("sleep 5"), &[], Duration::from_secs(20), || true).await;
+        let (ended, _, _) = run_command(
+            &argv("sleep 5"),
+            Path::new("."),
+            &[],
+            Duration::from_secs(20),
+            || true,
+        )
+        .await;
         assert_eq!(ended, Ended::Stopped);
         let (ended, _, _) = run_command(
             &["/nonexistent/golive-smoke".to_string()],
+            Path::new("."),
             &[],
             Duration::from_secs(5),
             || false,

@@ -203,15 +203,31 @@ pub fn lint_allowlist(allowlist: &[IpNet], tier: Tier, simulator: bool, out: &mu
         );
         return;
     }
-    for net in allowlist {
+    out.findings.extend(
+        allowlist_entry_findings(allowlist)
+            .into_iter()
+            .map(|(_, f)| f),
+    );
+}
+
+/// The findings about the entries of a non-empty allowlist, each with the index of
+/// the entry it is about (for an overlap, the later of the two). Shared by the egress
+/// check and `golive validate`, which points at the entry in the manifest.
+pub fn allowlist_entry_findings(allowlist: &[IpNet]) -> Vec<(usize, Finding)> {
+    let mut found = Vec::new();
+    for (i, net) in allowlist.iter().enumerate() {
         let v4 = matches!(net, IpNet::V4(_));
         if net.prefix_len() == 0 {
-            out.findings.push(Finding::new(
-                &codes::ALLOWLIST_TOO_BROAD,
-                format!("{net} allows every address: it is no allowlist at all"),
+            found.push((
+                i,
+                Finding::new(
+                    &codes::ALLOWLIST_TOO_BROAD,
+                    format!("{net} allows every address: it is no allowlist at all"),
+                ),
             ));
         } else if (v4 && net.prefix_len() < 16) || (!v4 && net.prefix_len() < 32) {
-            out.findings.push(
+            found.push((
+                i,
                 Finding::new(
                     &codes::ALLOWLIST_TOO_BROAD,
                     format!(
@@ -221,40 +237,52 @@ pub fn lint_allowlist(allowlist: &[IpNet], tier: Tier, simulator: bool, out: &mu
                     ),
                 )
                 .with_level(Level::Warn),
-            );
+            ));
         }
         if let Some(class) = netclass::classify_net(net).filter(|_| net.prefix_len() > 0) {
-            out.findings.push(Finding::new(
-                &codes::ALLOWLIST_PRIVATE_RANGE,
-                format!("{net} is {class}: Octopus sees your public NAT address, never this one"),
+            found.push((
+                i,
+                Finding::new(
+                    &codes::ALLOWLIST_PRIVATE_RANGE,
+                    format!(
+                        "{net} is {class}: Octopus sees your public NAT address, never this one"
+                    ),
+                ),
             ));
         }
         if net.addr() != net.network() {
-            out.findings.push(Finding::new(
-                &codes::ALLOWLIST_HOST_BITS,
-                format!(
-                    "{net} has host bits set; it means {}, which may not be what was intended",
-                    net.trunc()
+            found.push((
+                i,
+                Finding::new(
+                    &codes::ALLOWLIST_HOST_BITS,
+                    format!(
+                        "{net} has host bits set; it means {}, which may not be what was intended",
+                        net.trunc()
+                    ),
                 ),
             ));
         }
     }
     for (i, a) in allowlist.iter().enumerate() {
-        for b in &allowlist[i + 1..] {
+        for (j, b) in allowlist.iter().enumerate().skip(i + 1) {
             let (a_t, b_t) = (a.trunc(), b.trunc());
             if a_t == b_t {
-                out.findings.push(Finding::new(
-                    &codes::ALLOWLIST_OVERLAP,
-                    format!("{a} and {b} are the same range"),
+                found.push((
+                    j,
+                    Finding::new(
+                        &codes::ALLOWLIST_OVERLAP,
+                        format!("{a} and {b} are the same range"),
+                    ),
                 ));
             } else if a_t.contains(&b_t) || b_t.contains(&a_t) {
-                out.findings.push(Finding::new(
-                    &codes::ALLOWLIST_OVERLAP,
-                    format!("{a} and {b} overlap"),
+                found.push((
+                    j,
+                    Finding::new(&codes::ALLOWLIST_OVERLAP, format!("{a} and {b} overlap")),
                 ));
             }
         }
     }
+    found
 }
 
 fn size(net: &IpNet) -> String {

@@ -7,6 +7,7 @@
 //! problem at once and nothing in the manifest is ever skipped silently.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 use super::diagnostic::SourceMap;
@@ -18,7 +19,7 @@ use super::raw::{self, Diags, Field, Table, is_kebab, show, suggest};
 use super::validate::known_list;
 
 /// Keys every check accepts.
-const COMMON_KEYS: &[&str] = &[
+pub(crate) const COMMON_KEYS: &[&str] = &[
     "id",
     "kind",
     "severity",
@@ -34,7 +35,7 @@ pub const MAX_RETRIES: u8 = 3;
 pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(2);
 
 /// Each kind's own keys, in documentation order.
-const KIND_KEYS: &[(&str, &[&str])] = &[
+pub(crate) const KIND_KEYS: &[(&str, &[&str])] = &[
     ("credentials", &[]),
     (
         "wallet",
@@ -94,6 +95,7 @@ pub(crate) fn checks(
     f: &Field<'_, '_>,
     env_names: &[String],
     map: &SourceMap<'_>,
+    base_dir: &Path,
     d: &mut Diags,
 ) -> (Option<Vec<CheckSpec>>, Vec<(String, usize)>) {
     let mut ids: Vec<(String, usize)> = Vec::new();
@@ -109,7 +111,7 @@ pub(crate) fn checks(
             all_ok = false;
             continue;
         };
-        match check(&t, env_names, map, &mut first_line, &mut ids, d) {
+        match check(&t, env_names, map, base_dir, &mut first_line, &mut ids, d) {
             Some(spec) => specs.push(spec),
             None => all_ok = false,
         }
@@ -122,6 +124,7 @@ fn check(
     t: &Table<'_, '_>,
     env_names: &[String],
     map: &SourceMap<'_>,
+    base_dir: &Path,
     first_line: &mut HashMap<String, usize>,
     ids: &mut Vec<(String, usize)>,
     d: &mut Diags,
@@ -337,7 +340,7 @@ fn check(
 
     let kind = match kind_name {
         Some(name) => {
-            let kind = kind_settings(name, t, &mut ok, d);
+            let kind = kind_settings(name, t, base_dir, &mut ok, d);
             if !IMPLEMENTED_KINDS.contains(&name) {
                 if let Some(f) = kind_field {
                     d.error(
@@ -377,8 +380,15 @@ fn check(
     })
 }
 
-/// The kind's own settings, with their defaults.
-fn kind_settings(name: &str, t: &Table<'_, '_>, ok: &mut bool, d: &mut Diags) -> Option<CheckKind> {
+/// The kind's own settings, with their defaults. `base_dir` is the manifest's folder,
+/// against which a `client_retry` plan file is found and validated.
+fn kind_settings(
+    name: &str,
+    t: &Table<'_, '_>,
+    base_dir: &Path,
+    ok: &mut bool,
+    d: &mut Diags,
+) -> Option<CheckKind> {
     let context = format!("in a `{name}` check");
     let dur = |f: &Field<'_, '_>, d: &mut Diags| raw::duration(f.value, &f.what(), d);
     let text =
@@ -535,13 +545,23 @@ fn kind_settings(name: &str, t: &Table<'_, '_>, ok: &mut bool, d: &mut Diags) ->
             let base_url_env = t.optional("base_url_env", ok, d, var_name);
             let api_key_env = t.optional("api_key_env", ok, d, var_name);
             let api_secret_env = t.optional("api_secret_env", ok, d, var_name);
-            let plan = t.optional("plan", ok, d, non_empty);
+            let plan = t.optional("plan", ok, d, |f, d| {
+                let plan = raw::non_empty_string(f.value, &f.what(), d)?;
+                match crate::checks::client_retry::load_plan_in(plan, base_dir) {
+                    Ok(_) => Some(plan.to_string()),
+                    Err(e) => {
+                        d.error(f.value.span(), format!("invalid `plan`: {e}"));
+                        None
+                    }
+                }
+            });
             CheckKind::ClientRetry(ClientRetrySpec {
                 command: command?,
                 base_url_env: base_url_env.unwrap_or_else(|| "OCTOPUS_BASE_URL".to_string()),
                 api_key_env: api_key_env.unwrap_or_else(|| "OCTOPUS_API_KEY".to_string()),
                 api_secret_env: api_secret_env.unwrap_or_else(|| "OCTOPUS_API_SECRET".to_string()),
                 plan: plan.unwrap_or_else(|| "default".to_string()),
+                dir: base_dir.to_path_buf(),
             })
         }
         _ => return None,
@@ -567,7 +587,7 @@ mod tests {
         let t = Table::new(root.get_ref(), 0..0);
         let mut ok = true;
         let mut d = Diags::default();
-        match kind_settings(kind, &t, &mut ok, &mut d) {
+        match kind_settings(kind, &t, Path::new("."), &mut ok, &mut d) {
             Some(k) if ok && d.items.is_empty() => Ok(k),
             _ => Err(d.items.into_iter().map(|(_, m)| m).collect()),
         }
@@ -634,6 +654,7 @@ mod tests {
                 api_key_env: "OCTOPUS_API_KEY".into(),
                 api_secret_env: "OCTOPUS_API_SECRET".into(),
                 plan: "default".into(),
+                dir: ".".into(),
             }
         );
         assert_eq!(

@@ -9,6 +9,29 @@ use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+/// How serious a manifest diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiagLevel {
+    /// The manifest is refused (exit 2).
+    Error,
+    /// A lint: the manifest loads, but something in it is probably wrong. Blocks only
+    /// `golive validate --strict`.
+    Warning,
+}
+
+impl DiagLevel {
+    /// The word shown after `FILE:LINE:COLUMN:`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiagLevel::Error => "error",
+            DiagLevel::Warning => "warning",
+        }
+    }
+}
+
+/// Most diagnostics rendered at once; the rest are counted ("and N more").
+pub const MAX_SHOWN: usize = 50;
+
 /// One problem in a manifest, located in the source text.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
@@ -24,6 +47,12 @@ pub struct Diagnostic {
     pub snippet: Option<String>,
     /// How many characters the caret under the snippet spans (at least 1).
     pub caret_len: usize,
+    /// Error (the manifest is refused) or warning (a lint).
+    pub level: DiagLevel,
+    /// The finding code, for lints that share one with a runtime check.
+    pub code: Option<&'static str>,
+    /// How to fix it, shown on its own line under the snippet.
+    pub fix: Option<String>,
 }
 
 impl Diagnostic {
@@ -36,19 +65,27 @@ impl Diagnostic {
             message: message.into(),
             snippet: None,
             caret_len: 0,
+            level: DiagLevel::Error,
+            code: None,
+            fix: None,
         }
     }
 
-    /// Appends this diagnostic in the `FILE:LINE:COLUMN: error: message` form, followed
-    /// by the snippet and caret when there is one.
+    /// Appends this diagnostic in the `FILE:LINE:COLUMN: error: message` form (or
+    /// `warning:`), followed by the snippet and caret when there is one, and the fix.
     fn render_into(&self, out: &mut String) {
         let file = self.path.display();
+        let level = self.level.as_str();
+        let code = match self.code {
+            Some(code) if !self.message.contains("(code: ") => format!(" (code: {code})"),
+            _ => String::new(),
+        };
         if self.line == 0 {
-            let _ = writeln!(out, "{file}: error: {}", self.message);
+            let _ = writeln!(out, "{file}: {level}: {}{code}", self.message);
         } else {
             let _ = writeln!(
                 out,
-                "{file}:{}:{}: error: {}",
+                "{file}:{}:{}: {level}: {}{code}",
                 self.line, self.column, self.message
             );
         }
@@ -62,7 +99,56 @@ impl Diagnostic {
             let _ = writeln!(out, "  | {snippet}");
             let _ = writeln!(out, "  | {pad}{}", "^".repeat(self.caret_len.max(1)));
         }
+        if let Some(fix) = &self.fix {
+            let _ = writeln!(out, "  = fix: {fix}");
+        }
     }
+}
+
+/// Renders at most [`MAX_SHOWN`] diagnostics, then `... and N more` for the rest.
+fn render_capped(diagnostics: &[Diagnostic], out: &mut String) {
+    for d in diagnostics.iter().take(MAX_SHOWN) {
+        d.render_into(out);
+    }
+    let hidden = diagnostics.len().saturating_sub(MAX_SHOWN);
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "... and {hidden} more (only the first {MAX_SHOWN} are shown)"
+        );
+    }
+}
+
+/// `N errors and M warnings`, leaving out a zero count (but never both).
+fn count_words(errors: usize, warnings: usize) -> String {
+    let word = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    match (errors, warnings) {
+        (e, 0) => word(e, "error", "errors"),
+        (0, w) => word(w, "warning", "warnings"),
+        (e, w) => format!(
+            "{} and {}",
+            word(e, "error", "errors"),
+            word(w, "warning", "warnings")
+        ),
+    }
+}
+
+/// Renders the lints of a manifest that loaded (errors and warnings in file order,
+/// capped), then a closing `N warnings in FILE` line. Empty when there are none.
+pub fn render_lints(lints: &[Diagnostic]) -> String {
+    if lints.is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    render_capped(lints, &mut out);
+    let errors = lints.iter().filter(|d| d.level == DiagLevel::Error).count();
+    let file = lints[0].path.display();
+    let _ = write!(
+        out,
+        "{} in {file}",
+        count_words(errors, lints.len() - errors)
+    );
+    out
 }
 
 /// Every problem found in a manifest; nothing was run.
@@ -77,17 +163,14 @@ impl ManifestError {
     /// Renders every diagnostic, then a closing `N errors in FILE` line.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        for d in &self.diagnostics {
-            d.render_into(&mut out);
-        }
+        render_capped(&self.diagnostics, &mut out);
         let n = self.diagnostics.len();
         let file = self
             .diagnostics
             .first()
             .map(|d| d.path.display().to_string())
             .unwrap_or_else(|| "the manifest".to_string());
-        let noun = if n == 1 { "error" } else { "errors" };
-        let _ = write!(out, "{n} {noun} in {file}");
+        let _ = write!(out, "{} in {file}", count_words(n, 0));
         out
     }
 }
@@ -176,6 +259,9 @@ impl<'a> SourceMap<'a> {
             message,
             snippet: Some(snippet),
             caret_len,
+            level: DiagLevel::Error,
+            code: None,
+            fix: None,
         }
     }
 
@@ -265,5 +351,41 @@ mod tests {
             diagnostics: vec![Diagnostic::whole_file(Path::new("x.toml"), "gone")],
         };
         assert_eq!(one.render(), "x.toml: error: gone\n1 error in x.toml");
+    }
+
+    #[test]
+    fn many_diagnostics_are_capped_with_a_count_of_the_rest() {
+        let text = "a = 1\n".repeat(MAX_SHOWN + 7);
+        let m = map(&text);
+        let e = ManifestError {
+            diagnostics: (0..MAX_SHOWN + 7)
+                .map(|i| m.diagnostic(i * 6..i * 6 + 1, format!("problem {i}")))
+                .collect(),
+        };
+        let out = e.render();
+        assert!(out.contains("problem 49"), "{out}");
+        assert!(!out.contains("problem 50"), "{out}");
+        assert!(
+            out.contains("... and 7 more (only the first 50 are shown)\n"),
+            "{out}"
+        );
+        assert!(out.ends_with("57 errors in m.toml"), "{out}");
+    }
+
+    #[test]
+    fn lints_render_their_level_code_and_fix() {
+        let m = map("a = 1\n");
+        let mut d = m.diagnostic(4..5, "odd".into());
+        d.level = DiagLevel::Warning;
+        d.code = Some("some-code");
+        d.fix = Some("do this".into());
+        assert_eq!(
+            render_lints(std::slice::from_ref(&d)),
+            "m.toml:1:5: warning: odd (code: some-code)\n  | a = 1\n  |     ^\n  = fix: do this\n1 warning in m.toml"
+        );
+        let mut e = d.clone();
+        e.level = DiagLevel::Error;
+        assert!(render_lints(&[e, d]).ends_with("1 error and 1 warning in m.toml"));
+        assert_eq!(render_lints(&[]), "");
     }
 }

@@ -8,6 +8,7 @@
 
 mod check;
 mod diagnostic;
+mod lint;
 mod model;
 mod raw;
 mod redact;
@@ -18,7 +19,7 @@ mod tests;
 
 use std::path::Path;
 
-pub use diagnostic::{Diagnostic, ManifestError};
+pub use diagnostic::{DiagLevel, Diagnostic, MAX_SHOWN, ManifestError, render_lints};
 pub use model::*;
 
 /// Reads and validates the manifest at `path`. A file that cannot be read is a
@@ -35,8 +36,25 @@ pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
     }
 }
 
-/// Validates manifest text. `path` is only used for messages, [`Manifest::path`] and
-/// [`Manifest::base_dir`]; nothing is read from disk.
+/// Validates manifest text. `path` is used for messages, [`Manifest::path`] and
+/// [`Manifest::base_dir`]; nothing is read from disk but a `client_retry` check's
+/// plan file (relative to the manifest's folder), which is validated here.
 pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
     validate::manifest(text, path).map_err(|diagnostics| ManifestError { diagnostics })
+}
+
+/// Every key the loader accepts, per table, in documentation order: `top` (the top
+/// level), `env` (`[env.NAME]`), `client`, `check` (every `[[check]]`), one entry per
+/// check kind (its own keys), and `waiver`. The README's key reference is tested
+/// against this, so the two cannot drift.
+pub fn accepted_keys() -> Vec<(&'static str, &'static [&'static str])> {
+    let mut tables: Vec<(&'static str, &'static [&'static str])> = vec![
+        ("top", validate::TOP_KEYS),
+        ("env", validate::ENV_KEYS),
+        ("client", validate::CLIENT_KEYS),
+        ("check", check::COMMON_KEYS),
+    ];
+    tables.extend_from_slice(check::KIND_KEYS);
+    tables.push(("waiver", validate::WAIVER_KEYS));
+    tables
 }

@@ -25,7 +25,8 @@ pub const CLIENT_RETRY_TIMEOUT: Duration = Duration::from_secs(120);
 pub struct Manifest {
     /// The path as the user gave it, for messages and reports.
     pub path: PathBuf,
-    /// Directory that relative paths in the manifest are resolved against.
+    /// The manifest's folder: every relative path in the manifest (secret files,
+    /// `ca_file`, a `client_retry` command and plan) resolves against it.
     pub base_dir: PathBuf,
     /// Manifest format version (always 1 today).
     pub version: u32,
@@ -39,6 +40,10 @@ pub struct Manifest {
     pub checks: Vec<CheckSpec>,
     /// Waivers in file order.
     pub waivers: Vec<WaiverSpec>,
+    /// What `golive validate` reports about this manifest although it loaded
+    /// (warnings, and errors such as "no check"), in file order. `golive check`
+    /// does not act on them.
+    pub lints: Vec<super::Diagnostic>,
 }
 
 impl Manifest {
@@ -289,8 +294,11 @@ pub struct ClientRetrySpec {
     pub api_key_env: String,
     /// Variable that receives the simulator's API secret (simulator envs only).
     pub api_secret_env: String,
-    /// Fault plan name or file.
+    /// Fault plan: a built-in name, or a TOML plan file (relative to `dir`).
     pub plan: String,
+    /// The manifest's folder: the command runs in it, and a relative plan file or
+    /// program path (one with a `/`) resolves against it.
+    pub dir: PathBuf,
 }
 
 /// One `[[waiver]]` entry.

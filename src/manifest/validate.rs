@@ -16,6 +16,7 @@ use toml::de::DeTable;
 
 use super::check;
 use super::diagnostic::{Diagnostic, SourceMap};
+use super::lint;
 use super::model::{ClientSpec, EgressIpSpec, EnvSpec, Manifest, WaiverSpec};
 use super::raw::{self, Diags, Field, Table, show, suggest};
 use super::redact;
@@ -24,10 +25,11 @@ use crate::sim::scenario::Scenario;
 use crate::tier::Tier;
 
 /// Keys allowed at the top level.
-const TOP_KEYS: &[&str] = &["version", "default_env", "env", "client", "check", "waiver"];
+pub(crate) const TOP_KEYS: &[&str] =
+    &["version", "default_env", "env", "client", "check", "waiver"];
 
 /// Keys allowed in an `[env.NAME]` table.
-const ENV_KEYS: &[&str] = &[
+pub(crate) const ENV_KEYS: &[&str] = &[
     "tier",
     "base_url",
     "simulator",
@@ -43,7 +45,7 @@ const ENV_KEYS: &[&str] = &[
 ];
 
 /// Keys allowed in `[client]`.
-const CLIENT_KEYS: &[&str] = &[
+pub(crate) const CLIENT_KEYS: &[&str] = &[
     "connect_timeout",
     "request_timeout",
     "max_attempts",
@@ -57,13 +59,26 @@ const CLIENT_KEYS: &[&str] = &[
 ];
 
 /// Keys allowed in a `[[waiver]]`.
-const WAIVER_KEYS: &[&str] = &["check", "reason", "owner", "expires"];
+pub(crate) const WAIVER_KEYS: &[&str] = &["check", "reason", "owner", "expires"];
 
 /// The manifest format version this build reads.
 const VERSION: i64 = 1;
 
 /// Parses and validates manifest text. `path` is used for messages and `base_dir`.
+/// Lints are judged against today's date (UTC).
 pub(crate) fn manifest(text: &str, path: &Path) -> Result<Manifest, Vec<Diagnostic>> {
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    manifest_on(text, path, today)
+}
+
+/// [`manifest`] with lints judged on `today`.
+pub(crate) fn manifest_on(
+    text: &str,
+    path: &Path,
+    today: jiff::civil::Date,
+) -> Result<Manifest, Vec<Diagnostic>> {
     let (root, syntax_errors) = DeTable::parse_recoverable(text);
     let map = SourceMap::new(path, text, redact::blank_ranges(text, root.get_ref()));
 
@@ -84,7 +99,21 @@ pub(crate) fn manifest(text: &str, path: &Path) -> Result<Manifest, Vec<Diagnost
     let root = Table::new(root.get_ref(), 0..0);
     let built = build(&root, path, &map, &mut d);
     match built {
-        Some(m) if d.items.is_empty() => Ok(m),
+        Some(mut m) if d.items.is_empty() => {
+            // Lints only for a manifest without errors: a broken one has no reliable
+            // domain values to judge.
+            m.lints = lint::lint(&root, &m, today)
+                .into_iter()
+                .map(|l| {
+                    let mut diag = map.diagnostic(l.span, l.message);
+                    diag.level = l.level;
+                    diag.code = Some(l.code);
+                    diag.fix = Some(l.fix);
+                    diag
+                })
+                .collect();
+            Ok(m)
+        }
         _ => {
             if d.items.is_empty() {
                 // Every refusal above records a diagnostic; this only guards against a
@@ -159,8 +188,12 @@ fn build(
 
     let client = root.optional("client", &mut ok, d, |f, d| client(f, d));
 
+    let base_dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
     let (checks, check_ids) = match root.get("check") {
-        Some(f) => check::checks(f, &env_names, map, d),
+        Some(f) => check::checks(f, &env_names, map, &base_dir, d),
         None => (Some(Vec::new()), Vec::new()),
     };
     ok &= checks.is_some();
@@ -174,10 +207,6 @@ fn build(
     if !ok {
         return None;
     }
-    let base_dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
     Some(Manifest {
         path: path.to_path_buf(),
         base_dir,
@@ -187,6 +216,7 @@ fn build(
         client,
         checks: checks?,
         waivers: waivers?,
+        lints: Vec::new(),
     })
 }
 
