@@ -164,7 +164,24 @@ impl Write for ScrubbedStderr {
 }
 
 pub(crate) fn load(args: &ManifestArgs) -> Result<Manifest, Failure> {
-    manifest::load(&args.manifest).map_err(|e| Failure {
+    let path = &args.manifest;
+    if std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        let init = if path == Path::new("checks.toml") || path == Path::new("./checks.toml") {
+            "golive init".to_string()
+        } else {
+            format!("golive init --path {}", path.display())
+        };
+        return Err(usage(format!(
+            "{}: no such manifest; run `{init}` to write a commented starter one{}",
+            path.display(),
+            if init == "golive init" {
+                ", or pass -m PATH"
+            } else {
+                ""
+            }
+        )));
+    }
+    manifest::load(path).map_err(|e| Failure {
         exit: Exit::Usage,
         message: e.render().trim_end().to_string(),
         preformatted: true,
@@ -196,8 +213,9 @@ pub(crate) fn pick_env<'m>(
     };
     m.env(name).ok_or_else(|| {
         usage(format!(
-            "--env {name}: no env `{name}` in {} (envs: {})",
+            "--env {name}: no env `{name}` in {}{} (envs: {})",
             m.path.display(),
+            did_you_mean(name, m.envs.iter().map(|e| e.name.as_str())),
             if m.envs.is_empty() {
                 "none".to_string()
             } else {
@@ -223,6 +241,23 @@ fn validate(args: &ManifestArgs) -> Result<Exit, Failure> {
         if m.checks.len() == 1 { "" } else { "s" },
         m.waivers.len(),
         if m.waivers.len() == 1 { "" } else { "s" },
+    ))
+}
+
+/// "; did you mean `x`?" when `word` is a near miss of one of `candidates`, as the
+/// manifest says for keys; otherwise nothing.
+pub(crate) fn did_you_mean<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> String {
+    manifest::suggest(word, candidates)
+        .map(|near| format!("; did you mean `{near}`?"))
+        .unwrap_or_default()
+}
+
+/// An unknown `--scenario`: its near miss, and every scenario.
+pub(crate) fn unknown_scenario(name: &str) -> Failure {
+    usage(format!(
+        "--scenario {name}: unknown scenario{} (known: {})",
+        did_you_mean(name, Scenario::ALL.iter().map(|(_, n, _)| *n)),
+        Scenario::names()
     ))
 }
 
@@ -369,14 +404,16 @@ pub(crate) fn print_stdout(text: &str) -> Result<Exit, Failure> {
 async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
     if let Some(url) = &args.webhook_url {
         refuse_url_credentials("--webhook-url", url)?;
+        if let Some(fixed) = crate::text::url_without_scheme(url) {
+            return Err(usage(crate::text::scheme_missing_message(
+                "--webhook-url",
+                url,
+                &fixed,
+            )));
+        }
     }
-    let scenario = Scenario::parse(&args.scenario).ok_or_else(|| {
-        usage(format!(
-            "--scenario {}: unknown scenario (known: {})",
-            args.scenario,
-            Scenario::names()
-        ))
-    })?;
+    let scenario =
+        Scenario::parse(&args.scenario).ok_or_else(|| unknown_scenario(&args.scenario))?;
     let config = SimConfig {
         listen: args.listen,
         tier: args.tier.into(),
@@ -387,7 +424,12 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
     };
     let handle = sim::start(config.clone())
         .await
-        .map_err(|e| usage(format!("--listen {}: cannot listen: {e}", args.listen)))?;
+        .map_err(|e| match &args.webhook_url {
+            Some(url) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                usage(format!("--webhook-url {}: {e}", blank_userinfo(url)))
+            }
+            _ => usage(format!("--listen {}: cannot listen: {e}", args.listen)),
+        })?;
     let allowlist: Vec<String> = handle.allowlist().iter().map(ToString::to_string).collect();
     let text = format!(
         "golive simulator: {tier} tier, scenario {scenario}, listening on {url}\n\
@@ -479,6 +521,11 @@ fn refuse_url_credentials(flag: &str, raw: &str) -> Result<(), Failure> {
 
 async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
     refuse_url_credentials("--url", &args.url)?;
+    if let Some(fixed) = crate::text::url_without_scheme(&args.url) {
+        return Err(usage(crate::text::scheme_missing_message(
+            "--url", &args.url, &fixed,
+        )));
+    }
     let url = reqwest::Url::parse(&args.url)
         .map_err(|e| usage(format!("--url {}: {e}", blank_userinfo(&args.url))))?;
     match url.scheme() {

@@ -29,7 +29,7 @@ pub struct Planned {
 
 /// Why `--only`/`--skip` could not be applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{flag} `{value}` matches no check id or tag in the manifest{}", if .known.is_empty() { String::new() } else { format!(" (ids and tags: {})", .known) })]
+#[error("{flag} `{value}` matches no check id or tag in the manifest{}{}", .near.as_ref().map(|n| format!("; did you mean `{n}`?")).unwrap_or_default(), if .known.is_empty() { String::new() } else { format!(" (ids and tags: {})", .known) })]
 pub struct SelectError {
     /// `--only` or `--skip`.
     pub flag: &'static str,
@@ -37,6 +37,8 @@ pub struct SelectError {
     pub value: String,
     /// Known ids and tags.
     pub known: String,
+    /// The id or tag `value` is a near miss of, if any.
+    pub near: Option<String>,
 }
 
 /// Decides which checks run for `env`: those that apply to it, narrowed by `--only`
@@ -64,6 +66,7 @@ pub fn plan(
             return Err(SelectError {
                 flag,
                 value: v.clone(),
+                near: crate::manifest::suggest(v, known.iter().copied()).map(str::to_string),
                 known: known.join(", "),
             });
         }

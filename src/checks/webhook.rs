@@ -53,7 +53,7 @@ impl Default for WebhookTarget {
         WebhookTarget {
             url: None,
             secret: Err(SecretError::Missing(
-                "webhook_secret (not configured)".into(),
+                "webhook_secret is not configured".into(),
             )),
             extra_roots: Vec::new(),
         }
@@ -261,10 +261,16 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
     let secret = match &w.secret {
         Ok(s) => s.clone(),
         Err(e) => {
-            out.findings.push(Finding::new(
-                &codes::WEBHOOK_SECRET_MISSING,
-                format!("webhook_secret: {e}"),
-            ));
+            // A reference names its source ("environment variable X is not
+            // set"); an absent one says so itself ("webhook_secret is not ...").
+            let msg = e.to_string();
+            let msg = if msg.starts_with("webhook_secret") {
+                msg
+            } else {
+                format!("webhook_secret: {msg}")
+            };
+            out.findings
+                .push(Finding::new(&codes::WEBHOOK_SECRET_MISSING, msg));
             return out;
         }
     };
