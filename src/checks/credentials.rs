@@ -161,7 +161,10 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
     // The login itself, only when the shared rule allows it, so that no other check
     // can send what this one refused to.
     if let Some(reason) = super::login_blocker(t) {
-        out.evidence("login", format!("not attempted: {reason}"));
+        out.evidence(
+            "login",
+            serde_json::json!({ "attempted": false, "reason": reason.to_string() }),
+        );
         return out;
     }
     let Some(creds) = t.credentials() else {
@@ -173,7 +176,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
                 .client_id
                 .clone()
                 .unwrap_or_else(|| "(not given)".into());
-            out.evidence("login", serde_json::json!({ "status": session.status, "client_id": session.client_id, "access_expires_at": session.access_expires_at }));
+            out.evidence("login", serde_json::json!({ "attempted": true, "status": session.status, "client_id": session.client_id, "access_expires_at": session.access_expires_at }));
             out.findings.push(Finding::new(
                 &codes::LOGIN_OK,
                 format!("logged in to {host} as client {client}"),
@@ -191,7 +194,10 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
             ));
         }
         Err(e) => {
-            out.evidence("login", serde_json::json!({ "error": e.to_string() }));
+            out.evidence(
+                "login",
+                serde_json::json!({ "attempted": true, "error": e.to_string() }),
+            );
             out.findings.push(login_finding(&e, ctx));
         }
     }

@@ -275,7 +275,8 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
         }
     };
     if !may_send {
-        out.evidence("deliveries", format!("none sent: {}", why_not.join("; ")));
+        out.evidence("deliveries", Vec::<serde_json::Value>::new());
+        out.evidence("not_sent", why_not.join("; "));
         return out;
     }
 
