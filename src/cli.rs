@@ -261,7 +261,7 @@ pub struct ManifestArgs {
 /// Arguments of `golive init`.
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Where to write the manifest.
+    /// Where to write the manifest (`-`: stdout). Missing folders are created.
     #[arg(long, value_name = "FILE", default_value = "checks.toml")]
     pub path: PathBuf,
 
