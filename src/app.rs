@@ -20,7 +20,10 @@ use crate::sim::{self, Scenario, SimConfig};
 /// Runs golive with parsed arguments and returns the exit code.
 pub fn run(cli: Cli) -> Exit {
     let stderr_color = decide_color(cli.color, std::io::stderr().is_terminal());
-    init_logging(cli.verbose, cli.quiet, stderr_color);
+    // `golive sim` is the simulator itself: its log is what -v is for. Everywhere
+    // else a simulator is embedded, and its server log waits for -vv.
+    let embedded_sim = !matches!(cli.command, Command::Sim(_));
+    init_logging(cli.verbose, cli.quiet, stderr_color, embedded_sim);
     let out_color = decide_color(cli.color, std::io::stdout().is_terminal());
     let result = match cli.command {
         Command::Schema => print_stdout(&format!("{}\n", pretty(&report::schema::report_schema()))),
@@ -130,18 +133,36 @@ fn decide_color(choice: ColorChoice, is_terminal: bool) -> bool {
     on
 }
 
-fn init_logging(verbose: u8, quiet: bool, color: bool) {
-    let filter = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "warn,golive=info",
-        (false, _) => "warn,golive=debug",
-    };
+/// The log filter of a verbosity, as `--help` documents it: each level adds detail
+/// on stderr, and nothing else changes.
+///
+/// - `-v`: every API call golive makes (`golive::api`), once;
+/// - `-vv`: debug detail: each check's start and end (`golive::runner`), and the
+///   embedded simulator's own server log (`golive::sim`), so that a call and the
+///   simulator's answer to it can be told apart by their label;
+/// - `-vvv`: trace detail, and HTTP connections (`reqwest`, `hyper_util`).
+///
+/// `golive sim` is the simulator, so its log is there from `-v`.
+fn log_filter(verbose: u8, quiet: bool, embedded_sim: bool) -> &'static str {
+    match (quiet, verbose, embedded_sim) {
+        (true, _, _) => "error",
+        (false, 0, _) => "warn",
+        (false, 1, true) => "warn,golive=info,golive::sim=warn",
+        (false, 1, false) => "warn,golive=info",
+        (false, 2, _) => "warn,golive=debug",
+        (false, _, _) => "warn,golive=trace,reqwest=debug,hyper_util=debug",
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool, color: bool, embedded_sim: bool) {
+    let filter = log_filter(verbose, quiet, embedded_sim);
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(|| ScrubbedStderr)
         .with_ansi(color)
-        .with_target(false)
+        // Each line names its source (golive::api, golive::sim, ...) once more
+        // than warnings are shown: client and simulator lines never look alike.
+        .with_target(verbose > 0)
         .without_time()
         .try_init();
 }
@@ -786,6 +807,19 @@ async fn proxy(args: &ProxyArgs) -> Result<Exit, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_simulator_log_waits_for_vv_unless_golive_sim_runs() {
+        // Embedded (check, list, ...): -v is golive's own calls only.
+        assert!(log_filter(1, false, true).contains("golive::sim=warn"));
+        assert!(!log_filter(2, false, true).contains("golive::sim"));
+        // `golive sim -v`: the simulator's requests are the point.
+        assert_eq!(log_filter(1, false, false), "warn,golive=info");
+        // Each level adds to the last; -q wins.
+        assert!(log_filter(3, false, true).contains("golive=trace"));
+        assert_eq!(log_filter(3, true, true), "error");
+        assert_eq!(log_filter(0, false, false), "warn");
+    }
 
     #[test]
     fn userinfo_is_blanked_whether_or_not_the_url_parses() {

@@ -160,6 +160,13 @@ pub async fn run(
                 p.started(&spec.id);
             }
             let started = Instant::now();
+            tracing::debug!(
+                target: "golive::runner",
+                "check {} ({}) started, timeout {}",
+                spec.id,
+                spec.kind.name(),
+                crate::duration::format(spec.timeout)
+            );
             let check_deadline = crate::duration::instant_after(started, spec.timeout);
             let deadline = run_deadline.map_or(check_deadline, |r| r.min(check_deadline));
             let log = CallLog::default();
@@ -199,6 +206,17 @@ pub async fn run(
                 }
             });
             let report = build_report(&spec, outcome, &log, elapsed);
+            tracing::debug!(
+                target: "golive::runner",
+                "check {} finished: {} in {}ms ({} finding{}, {} API call{})",
+                spec.id,
+                report.status.as_str(),
+                elapsed.as_millis(),
+                report.findings.len(),
+                if report.findings.len() == 1 { "" } else { "s" },
+                report.request_ids.len(),
+                if report.request_ids.len() == 1 { "" } else { "s" },
+            );
             if let Some(p) = &progress {
                 p.finished(&spec.id, report.status);
             }
