@@ -475,6 +475,9 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
             }
             _ => usage(format!("--listen {}: cannot listen: {e}", args.listen)),
         })?;
+    if let Some(warning) = listen_warning(handle.addr()) {
+        eprintln!("warning: {warning}");
+    }
     let allowlist: Vec<String> = handle.allowlist().iter().map(ToString::to_string).collect();
     let text = format!(
         "golive simulator: {tier} tier, scenario {scenario}, listening on {url}\n\
@@ -528,6 +531,24 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
     handle.shutdown();
     eprintln!("simulator stopped");
     Ok(Exit::Ready)
+}
+
+/// The warning `golive sim` prints when it listens beyond loopback: its credentials
+/// are printed, its API answers anyone, and its receiver shows deliveries.
+fn listen_warning(addr: std::net::SocketAddr) -> Option<String> {
+    let ip = addr.ip();
+    if ip.is_loopback() {
+        return None;
+    }
+    let where_ = if ip.is_unspecified() {
+        "on every interface".to_string()
+    } else {
+        format!("on {ip}, beyond this machine")
+    };
+    Some(format!(
+        "the simulator serves {where_} ({addr}): anyone who can reach this machine can use it with the credentials printed below; use --listen 127.0.0.1:{} to keep it local",
+        addr.port()
+    ))
 }
 
 /// `raw` with whatever stands between `scheme://` and the last `@` of the authority
@@ -807,6 +828,22 @@ async fn proxy(args: &ProxyArgs) -> Result<Exit, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listening_beyond_loopback_is_warned_about() {
+        let warn = |a: &str| listen_warning(a.parse().unwrap());
+        assert_eq!(warn("127.0.0.1:8080"), None);
+        assert_eq!(warn("[::1]:8080"), None);
+        let every = warn("0.0.0.0:8080").unwrap();
+        assert!(
+            every.contains("on every interface (0.0.0.0:8080)"),
+            "{every}"
+        );
+        assert!(every.contains("--listen 127.0.0.1:8080"), "{every}");
+        assert!(warn("[::]:9").unwrap().contains("on every interface"));
+        let lan = warn("192.168.1.5:7000").unwrap();
+        assert!(lan.contains("on 192.168.1.5, beyond this machine"), "{lan}");
+    }
 
     #[test]
     fn the_simulator_log_waits_for_vv_unless_golive_sim_runs() {

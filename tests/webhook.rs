@@ -535,14 +535,14 @@ async fn missing_secret_sends_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn http_loopback_on_sandbox_fails_but_still_probes() {
+async fn http_loopback_on_sandbox_is_local_development_and_still_probed() {
+    // Plain http to a loopback receiver of a sandbox env (what `golive sim` prints)
+    // is noted as info; Octopus not reaching it is the warning. Production fails.
     let r = serve(Behaviour::Correct).await;
     let run = setup(Env::Sandbox, Some(&r.http_url())).run().await;
-    run.assert_notable(&[
-        ("webhook-not-https", Fail),
-        ("webhook-private-address", Warn),
-    ]);
-    assert_eq!(run.status(), Status::Fail);
+    run.assert_notable(&[("webhook-private-address", Warn)]);
+    run.expect("webhook-not-https", Info);
+    assert_eq!(run.status(), Status::Warn);
     assert_eq!(r.hits(), 9, "loopback is probed even over http://");
     assert_eq!(run.deliveries().len(), 9);
 }

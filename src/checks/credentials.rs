@@ -48,10 +48,16 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
             ),
         ));
     } else if host_tier != Some(t.tier()) {
+        // One finding per code: plain http on loopback is said in the same line.
+        let local = if url.scheme() == "http" && is_loopback_host(url) {
+            " (plain http:// on loopback: a local proxy or test server)"
+        } else {
+            ""
+        };
         out.findings.push(Finding::new(
             &codes::NON_CANONICAL_HOST,
             format!(
-                "{host} is not the canonical {} host {}",
+                "{host} is not the canonical {} host {}{local}",
                 t.tier(),
                 t.tier().canonical_host()
             ),
@@ -62,14 +68,6 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
             &codes::INSECURE_SCHEME,
             format!("{url} uses plain http:// to a non-loopback host"),
         ));
-    } else if url.scheme() == "http" && !t.env.simulator {
-        out.findings.push(
-            Finding::new(
-                &codes::NON_CANONICAL_HOST,
-                format!("{url} is plain http:// on loopback (a local proxy or test server)"),
-            )
-            .with_level(Level::Info),
-        );
     }
     if matches!(url.host(), Some(Host::Ipv4(_) | Host::Ipv6(_)))
         && !t.env.simulator

@@ -90,7 +90,16 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
     let mut why_not = Vec::new();
 
     if url.scheme() != "https" {
-        let level = if sim { Level::Info } else { Level::Fail };
+        // Plain http to a loopback receiver of a sandbox env is local development
+        // (e.g. the receiver `golive sim` prints): nothing crosses the network, and
+        // webhook-private-address already says Octopus cannot deliver there. It is
+        // noted, not failed; production keeps the fail.
+        let local_dev = t.tier() == Tier::Sandbox && is_loopback_host(url);
+        let level = if sim || local_dev {
+            Level::Info
+        } else {
+            Level::Fail
+        };
         out.findings.push(
             Finding::new(&codes::WEBHOOK_NOT_HTTPS, format!("{url} is not https://"))
                 .with_level(level),
