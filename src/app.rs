@@ -193,7 +193,7 @@ pub(crate) fn load(args: &ManifestArgs) -> Result<Manifest, Failure> {
             format!("golive init --path {}", path.display())
         };
         return Err(usage(format!(
-            "{}: no such manifest; run `{init}` to write a commented starter one{}",
+            "{}: cannot read the manifest: no such file; run `{init}` to write a commented starter one{}",
             path.display(),
             if init == "golive init" {
                 ", or pass -m PATH"

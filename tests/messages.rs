@@ -124,7 +124,13 @@ fn webhook_send_names_an_unset_secret_variable() {
 fn check_without_a_manifest_points_at_init() {
     let dir = tempdir();
     let r = run(golive().arg("check").current_dir(dir.path()));
-    assert_usage(&r, &["checks.toml: no such manifest", "`golive init`"]);
+    assert_usage(
+        &r,
+        &[
+            "checks.toml: cannot read the manifest: no such file",
+            "`golive init`",
+        ],
+    );
     let r = run(golive()
         .args(["check", "-m", "ops/golive.toml"])
         .current_dir(dir.path()));

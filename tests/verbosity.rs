@@ -59,11 +59,12 @@ fn masked(text: &str) -> String {
         }
     }
     flush(&mut word, &mut out);
-    // A decimal (`0.004`) is a number too.
+    // A decimal (`0.004`) is a number too, and a duration may change its unit
+    // with its size (`850ms`, `1.24s`, `1m05s`) on a loaded machine.
     while out.contains("0.0") {
         out = out.replace("0.0", "0");
     }
-    out
+    out.replace("0m0s", "0s").replace("0ms", "0s")
 }
 
 /// Asserts two texts are equal, naming the first line that differs.
