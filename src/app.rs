@@ -20,7 +20,10 @@ use crate::sim::{self, Scenario, SimConfig};
 /// Runs golive with parsed arguments and returns the exit code.
 pub fn run(cli: Cli) -> Exit {
     let stderr_color = decide_color(cli.color, std::io::stderr().is_terminal());
-    init_logging(cli.verbose, cli.quiet, stderr_color);
+    // `golive sim` is the simulator itself: its log is what -v is for. Everywhere
+    // else a simulator is embedded, and its server log waits for -vv.
+    let embedded_sim = !matches!(cli.command, Command::Sim(_));
+    init_logging(cli.verbose, cli.quiet, stderr_color, embedded_sim);
     let out_color = decide_color(cli.color, std::io::stdout().is_terminal());
     let result = match cli.command {
         Command::Schema => print_stdout(&format!("{}\n", pretty(&report::schema::report_schema()))),
@@ -138,18 +141,36 @@ fn decide_color(choice: ColorChoice, is_terminal: bool) -> bool {
     on
 }
 
-fn init_logging(verbose: u8, quiet: bool, color: bool) {
-    let filter = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "warn,golive=info",
-        (false, _) => "warn,golive=debug",
-    };
+/// The log filter of a verbosity, as `--help` documents it: each level adds detail
+/// on stderr, and nothing else changes.
+///
+/// - `-v`: every API call golive makes (`golive::api`), once;
+/// - `-vv`: debug detail: each check's start and end (`golive::runner`), and the
+///   embedded simulator's own server log (`golive::sim`), so that a call and the
+///   simulator's answer to it can be told apart by their label;
+/// - `-vvv`: trace detail, and HTTP connections (`reqwest`, `hyper_util`).
+///
+/// `golive sim` is the simulator, so its log is there from `-v`.
+fn log_filter(verbose: u8, quiet: bool, embedded_sim: bool) -> &'static str {
+    match (quiet, verbose, embedded_sim) {
+        (true, _, _) => "error",
+        (false, 0, _) => "warn",
+        (false, 1, true) => "warn,golive=info,golive::sim=warn",
+        (false, 1, false) => "warn,golive=info",
+        (false, 2, _) => "warn,golive=debug",
+        (false, _, _) => "warn,golive=trace,reqwest=debug,hyper_util=debug",
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool, color: bool, embedded_sim: bool) {
+    let filter = log_filter(verbose, quiet, embedded_sim);
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(|| ScrubbedStderr)
         .with_ansi(color)
-        .with_target(false)
+        // Each line names its source (golive::api, golive::sim, ...) once more
+        // than warnings are shown: client and simulator lines never look alike.
+        .with_target(verbose > 0)
         .without_time()
         .try_init();
 }
@@ -172,7 +193,24 @@ impl Write for ScrubbedStderr {
 }
 
 pub(crate) fn load(args: &ManifestArgs) -> Result<Manifest, Failure> {
-    manifest::load(&args.manifest).map_err(|e| Failure {
+    let path = &args.manifest;
+    if std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        let init = if path == Path::new("checks.toml") || path == Path::new("./checks.toml") {
+            "golive init".to_string()
+        } else {
+            format!("golive init --path {}", path.display())
+        };
+        return Err(usage(format!(
+            "{}: cannot read the manifest: no such file; run `{init}` to write a commented starter one{}",
+            path.display(),
+            if init == "golive init" {
+                ", or pass -m PATH"
+            } else {
+                ""
+            }
+        )));
+    }
+    manifest::load(path).map_err(|e| Failure {
         exit: Exit::Usage,
         message: e.render().trim_end().to_string(),
         preformatted: true,
@@ -204,8 +242,9 @@ pub(crate) fn pick_env<'m>(
     };
     m.env(name).ok_or_else(|| {
         usage(format!(
-            "--env {name}: no env `{name}` in {} (envs: {})",
+            "--env {name}: no env `{name}` in {}{} (envs: {})",
             m.path.display(),
+            did_you_mean(name, m.envs.iter().map(|e| e.name.as_str())),
             if m.envs.is_empty() {
                 "none".to_string()
             } else {
@@ -269,21 +308,62 @@ fn validate(args: &ValidateArgs) -> Result<Exit, Failure> {
     ))
 }
 
+/// "; did you mean `x`?" when `word` is a near miss of one of `candidates`, as the
+/// manifest says for keys; otherwise nothing.
+pub(crate) fn did_you_mean<'c>(word: &str, candidates: impl Iterator<Item = &'c str>) -> String {
+    manifest::suggest(word, candidates)
+        .map(|near| format!("; did you mean `{near}`?"))
+        .unwrap_or_default()
+}
+
+/// An unknown `--scenario`: its near miss, and every scenario.
+pub(crate) fn unknown_scenario(name: &str) -> Failure {
+    usage(format!(
+        "--scenario {name}: unknown scenario{} (known: {})",
+        did_you_mean(name, Scenario::ALL.iter().map(|(_, n, _)| *n)),
+        Scenario::names()
+    ))
+}
+
 /// The starter manifest `golive init` writes.
 pub const STARTER_MANIFEST: &str = include_str!("starter.toml");
 
 fn init(args: &InitArgs) -> Result<Exit, Failure> {
-    if args.path.exists() && !args.force {
+    let path = &args.path;
+    // `-` is stdout, as for every tool that writes a file: nothing else is printed.
+    if path.as_os_str() == "-" {
+        return print_stdout(STARTER_MANIFEST);
+    }
+    if path.is_dir() {
         return Err(usage(format!(
-            "{} already exists; pass --force to overwrite it",
-            args.path.display()
+            "--path {}: is a folder; give the manifest's file name, e.g. --path {}",
+            path.display(),
+            path.join("checks.toml").display()
         )));
     }
-    std::fs::write(&args.path, STARTER_MANIFEST)
-        .map_err(|e| internal(format!("cannot write {}: {e}", args.path.display())))?;
+    if path.exists() && !args.force {
+        return Err(usage(format!(
+            "{} already exists; pass --force to overwrite it",
+            path.display()
+        )));
+    }
+    // A missing folder is created, as `golive check` does for report files.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            usage(format!(
+                "--path {}: cannot create the folder {}: {e}",
+                path.display(),
+                parent.display()
+            ))
+        })?;
+    }
+    std::fs::write(path, STARTER_MANIFEST)
+        .map_err(|e| usage(format!("--path {}: cannot write: {e}", path.display())))?;
     print_stdout(&format!(
         "wrote {path}\n\nNext:\n  1. fill in the TODOs (URLs, allowlist, thresholds, attestations)\n  2. golive validate -m {path}\n  3. golive check -m {path} -e demo        (the simulator, no account needed)\n  4. golive check -m {path} -e sandbox\n",
-        path = args.path.display()
+        path = path.display()
     ))
 }
 
@@ -412,14 +492,16 @@ pub(crate) fn print_stdout(text: &str) -> Result<Exit, Failure> {
 async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
     if let Some(url) = &args.webhook_url {
         refuse_url_credentials("--webhook-url", url)?;
+        if let Some(fixed) = crate::text::url_without_scheme(url) {
+            return Err(usage(crate::text::scheme_missing_message(
+                "--webhook-url",
+                url,
+                &fixed,
+            )));
+        }
     }
-    let scenario = Scenario::parse(&args.scenario).ok_or_else(|| {
-        usage(format!(
-            "--scenario {}: unknown scenario (known: {})",
-            args.scenario,
-            Scenario::names()
-        ))
-    })?;
+    let scenario =
+        Scenario::parse(&args.scenario).ok_or_else(|| unknown_scenario(&args.scenario))?;
     let config = SimConfig {
         listen: args.listen,
         tier: args.tier.into(),
@@ -430,7 +512,15 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
     };
     let handle = sim::start(config.clone())
         .await
-        .map_err(|e| usage(format!("--listen {}: cannot listen: {e}", args.listen)))?;
+        .map_err(|e| match &args.webhook_url {
+            Some(url) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                usage(format!("--webhook-url {}: {e}", blank_userinfo(url)))
+            }
+            _ => usage(format!("--listen {}: cannot listen: {e}", args.listen)),
+        })?;
+    if let Some(warning) = listen_warning(handle.addr()) {
+        eprintln!("warning: {warning}");
+    }
     let allowlist: Vec<String> = handle.allowlist().iter().map(ToString::to_string).collect();
     let text = format!(
         "golive simulator: {tier} tier, scenario {scenario}, listening on {url}\n\
@@ -486,6 +576,24 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
     Ok(Exit::Ready)
 }
 
+/// The warning `golive sim` prints when it listens beyond loopback: its credentials
+/// are printed, its API answers anyone, and its receiver shows deliveries.
+fn listen_warning(addr: std::net::SocketAddr) -> Option<String> {
+    let ip = addr.ip();
+    if ip.is_loopback() {
+        return None;
+    }
+    let where_ = if ip.is_unspecified() {
+        "on every interface".to_string()
+    } else {
+        format!("on {ip}, beyond this machine")
+    };
+    Some(format!(
+        "the simulator serves {where_} ({addr}): anyone who can reach this machine can use it with the credentials printed below; use --listen 127.0.0.1:{} to keep it local",
+        addr.port()
+    ))
+}
+
 /// `raw` with whatever stands between `scheme://` and the last `@` of the authority
 /// replaced by `***`: a URL echoed in a message never shows a user or password,
 /// whether or not it parses.
@@ -522,6 +630,11 @@ fn refuse_url_credentials(flag: &str, raw: &str) -> Result<(), Failure> {
 
 async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
     refuse_url_credentials("--url", &args.url)?;
+    if let Some(fixed) = crate::text::url_without_scheme(&args.url) {
+        return Err(usage(crate::text::scheme_missing_message(
+            "--url", &args.url, &fixed,
+        )));
+    }
     let url = reqwest::Url::parse(&args.url)
         .map_err(|e| usage(format!("--url {}: {e}", blank_userinfo(&args.url))))?;
     match url.scheme() {
@@ -758,6 +871,35 @@ async fn proxy(args: &ProxyArgs) -> Result<Exit, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listening_beyond_loopback_is_warned_about() {
+        let warn = |a: &str| listen_warning(a.parse().unwrap());
+        assert_eq!(warn("127.0.0.1:8080"), None);
+        assert_eq!(warn("[::1]:8080"), None);
+        let every = warn("0.0.0.0:8080").unwrap();
+        assert!(
+            every.contains("on every interface (0.0.0.0:8080)"),
+            "{every}"
+        );
+        assert!(every.contains("--listen 127.0.0.1:8080"), "{every}");
+        assert!(warn("[::]:9").unwrap().contains("on every interface"));
+        let lan = warn("192.168.1.5:7000").unwrap();
+        assert!(lan.contains("on 192.168.1.5, beyond this machine"), "{lan}");
+    }
+
+    #[test]
+    fn the_simulator_log_waits_for_vv_unless_golive_sim_runs() {
+        // Embedded (check, list, ...): -v is golive's own calls only.
+        assert!(log_filter(1, false, true).contains("golive::sim=warn"));
+        assert!(!log_filter(2, false, true).contains("golive::sim"));
+        // `golive sim -v`: the simulator's requests are the point.
+        assert_eq!(log_filter(1, false, false), "warn,golive=info");
+        // Each level adds to the last; -q wins.
+        assert!(log_filter(3, false, true).contains("golive=trace"));
+        assert_eq!(log_filter(3, true, true), "error");
+        assert_eq!(log_filter(0, false, false), "warn");
+    }
 
     #[test]
     fn userinfo_is_blanked_whether_or_not_the_url_parses() {

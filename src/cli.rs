@@ -38,7 +38,7 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, env = "GOLIVE_COLOR")]
     pub color: ColorChoice,
 
-    /// More detail on stderr: -v logs each API call, -vv adds debug detail. Secrets are never shown.
+    /// More detail on stderr, each level adding to the last: -v logs each API call golive makes; -vv adds each check's start and end and the embedded simulator's server log (labelled golive::sim); -vvv adds HTTP connection detail. Machine formats on stdout are the same at every level; the human report adds request ids (-v) and evidence (-vv). Secrets are never shown.
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
 
@@ -297,7 +297,7 @@ pub struct ValidateArgs {
 /// Arguments of `golive init`.
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Where to write the manifest.
+    /// Where to write the manifest (`-`: stdout). Missing folders are created.
     #[arg(long, value_name = "FILE", default_value = "checks.toml")]
     pub path: PathBuf,
 

@@ -176,7 +176,7 @@ codes! {
         "Set webhook_secret = { env = \"NAME\" } or { file = \"PATH\" } to the secret shared with Octopus for this environment.",
         Some(DOCS_VERIFY) }
     WEBHOOK_NOT_HTTPS = { "webhook-not-https", "webhook", Fail, false,
-        "The webhook URL is not https:// (info for a simulator env).",
+        "The webhook URL is not https:// (info for a simulator env, and for a loopback receiver of a sandbox env: local development).",
         "Octopus delivers only to public HTTPS URLs, and every delivery carries the shared secret in X-OCTOPUS-WEBHOOK-TOKEN: over plain HTTP it is readable on the wire. golive sends no delivery over plain HTTP to a non-loopback host.",
         "Serve the endpoint over HTTPS with a publicly trusted certificate and register the https:// URL.",
         Some(DOCS_HOOKS) }

@@ -198,12 +198,9 @@ async fn prepare(
 ) -> Result<Prepared, Failure> {
     let scenario = match (env.simulator, &args.scenario, &env.scenario) {
         (false, _, _) => Scenario::Healthy,
-        (true, Some(s), _) | (true, None, Some(s)) => Scenario::parse(s).ok_or_else(|| {
-            usage(format!(
-                "--scenario {s}: unknown scenario (known: {})",
-                Scenario::names()
-            ))
-        })?,
+        (true, Some(s), _) | (true, None, Some(s)) => {
+            Scenario::parse(s).ok_or_else(|| crate::app::unknown_scenario(s))?
+        }
         (true, None, None) => Scenario::Healthy,
     };
     let planned =
@@ -226,7 +223,10 @@ async fn prepare(
     }
     let resolve = |r: &Option<SecretRef>, field: &str| match r {
         Some(r) => r.resolve(&m.base_dir),
-        None => Err(SecretError::Missing(format!("{field} (not configured)"))),
+        None => Err(SecretError::Missing(format!(
+            "{field} is not configured for env `{}`",
+            env.name
+        ))),
     };
 
     // The simulator, when this env asks for it, lives as long as the run.

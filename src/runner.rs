@@ -29,7 +29,7 @@ pub struct Planned {
 
 /// Why `--only`/`--skip` could not be applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{flag} `{value}` matches no check id or tag in the manifest{}", if .known.is_empty() { String::new() } else { format!(" (ids and tags: {})", .known) })]
+#[error("{flag} `{value}` matches no check id or tag in the manifest{}{}", .near.as_ref().map(|n| format!("; did you mean `{n}`?")).unwrap_or_default(), if .known.is_empty() { String::new() } else { format!(" (ids and tags: {})", .known) })]
 pub struct SelectError {
     /// `--only` or `--skip`.
     pub flag: &'static str,
@@ -37,6 +37,8 @@ pub struct SelectError {
     pub value: String,
     /// Known ids and tags.
     pub known: String,
+    /// The id or tag `value` is a near miss of, if any.
+    pub near: Option<String>,
 }
 
 /// Decides which checks run for `env`: those that apply to it, narrowed by `--only`
@@ -64,6 +66,7 @@ pub fn plan(
             return Err(SelectError {
                 flag,
                 value: v.clone(),
+                near: crate::manifest::suggest(v, known.iter().copied()).map(str::to_string),
                 known: known.join(", "),
             });
         }
@@ -177,6 +180,7 @@ pub async fn run(
                     break report;
                 }
                 tracing::info!(
+                    target: "golive::runner",
                     "{}: {} on attempt {attempt}; re-running in {}",
                     spec.id,
                     report.status.as_str(),
@@ -227,6 +231,13 @@ async fn attempt_once(
     login_reported_by: Option<String>,
 ) -> CheckReport {
     let started = Instant::now();
+    tracing::debug!(
+        target: "golive::runner",
+        "check {} ({}) started, timeout {}",
+        spec.id,
+        spec.kind.name(),
+        crate::duration::format(spec.timeout)
+    );
     let check_deadline = crate::duration::instant_after(started, spec.timeout);
     let deadline = run_deadline.map_or(check_deadline, |r| r.min(check_deadline));
     let log = CallLog::default();
@@ -265,7 +276,19 @@ async fn attempt_once(
             ..Default::default()
         }
     });
-    build_report(spec, outcome, &log, elapsed)
+    let report = build_report(spec, outcome, &log, elapsed);
+    tracing::debug!(
+        target: "golive::runner",
+        "check {} finished: {} in {}ms ({} finding{}, {} API call{})",
+        spec.id,
+        report.status.as_str(),
+        elapsed.as_millis(),
+        report.findings.len(),
+        if report.findings.len() == 1 { "" } else { "s" },
+        report.request_ids.len(),
+        if report.request_ids.len() == 1 { "" } else { "s" },
+    );
+    report
 }
 
 /// Runs a check until `deadline`: its outcome, or `None` when the deadline came

@@ -85,8 +85,10 @@ pub fn looks_like_variable_name(name: &str) -> bool {
 /// Why a secret reference gave no usable value. Never contains the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
-    /// The variable is unset or empty, or the file does not exist.
-    #[error("{0} is not set")]
+    /// The variable is unset or empty, or the file does not exist or is empty. The
+    /// text is a whole sentence naming the source and what is wrong with it
+    /// ("environment variable API_KEY is not set").
+    #[error("{0}")]
     Missing(String),
     /// The file exists but could not be read.
     #[error("{source_desc} could not be read: {reason}")]
@@ -105,8 +107,10 @@ impl SecretRef {
     pub fn resolve(&self, base: &Path) -> Result<Secret, SecretError> {
         match self {
             SecretRef::Env(name) => match std::env::var_os(name) {
-                None => Err(SecretError::Missing(self.to_string())),
-                Some(v) if v.is_empty() => Err(SecretError::Missing(format!("{self} (empty)"))),
+                None => Err(SecretError::Missing(format!("{self} is not set"))),
+                Some(v) if v.is_empty() => {
+                    Err(SecretError::Missing(format!("{self} is set but empty")))
+                }
                 Some(v) => match v.into_string() {
                     Ok(s) => Ok(Secret(s)),
                     Err(_) => Err(SecretError::Unreadable {
@@ -135,12 +139,12 @@ impl SecretRef {
                             }
                         }
                         if s.is_empty() {
-                            return Err(SecretError::Missing(format!("{self} (empty file)")));
+                            return Err(SecretError::Missing(format!("{self} is empty")));
                         }
                         Ok(Secret(s))
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        Err(SecretError::Missing(format!("{self} (no such file)")))
+                        Err(SecretError::Missing(format!("{self} does not exist")))
                     }
                     Err(e) => Err(SecretError::Unreadable {
                         source_desc: self.to_string(),

@@ -173,9 +173,76 @@ pub fn describe_http_error(e: &reqwest::Error) -> String {
     }
 }
 
+/// When `raw` is a URL written without its scheme (`hooks.example.com/octopus`,
+/// `127.0.0.1:9000/x`, `localhost:9000/x`), the URL with `https://` in front, so that
+/// a message can say the scheme is missing and suggest it instead of quoting a URL
+/// parser ("relative URL without a base", "unsupported scheme localhost").
+///
+/// `None` when `raw` has a `://`, when it reads as another scheme (`mailto:a@b`),
+/// when `https://` in front does not give a URL with a host, and when that URL would
+/// carry credentials (which a message must not echo).
+pub fn url_without_scheme(raw: &str) -> Option<url::Url> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw.starts_with('/') || raw.contains("://") {
+        return None;
+    }
+    // `host:PORT/...` parses as the scheme `host`; `mailto:x` is a real scheme.
+    let reads_as_scheme = match url::Url::parse(raw) {
+        Err(_) => false,
+        Ok(_) => !raw
+            .split_once(':')
+            .is_some_and(|(_, rest)| rest.starts_with(|c: char| c.is_ascii_digit())),
+    };
+    if reads_as_scheme {
+        return None;
+    }
+    let url = url::Url::parse(&format!("https://{raw}")).ok()?;
+    let plausible = url.host().is_some() && url.username().is_empty() && url.password().is_none();
+    plausible.then_some(url)
+}
+
+/// The message for a URL without a scheme (see [`url_without_scheme`]).
+pub fn scheme_missing_message(what: &str, raw: &str, fixed: &url::Url) -> String {
+    format!(
+        "{what} `{}` has no scheme; write it with https:// (e.g. `{fixed}`), or http:// for a loopback address",
+        raw.trim()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_without_a_scheme_are_recognised() {
+        for (raw, fixed) in [
+            (
+                "hooks.example.com/octopus",
+                "https://hooks.example.com/octopus",
+            ),
+            ("127.0.0.1:9000/x", "https://127.0.0.1:9000/x"),
+            ("localhost:9000/x", "https://localhost:9000/x"),
+            ("example.com:8443", "https://example.com:8443/"),
+            ("[::1]:9000/x", "https://[::1]:9000/x"),
+        ] {
+            assert_eq!(
+                url_without_scheme(raw).map(|u| u.to_string()).as_deref(),
+                Some(fixed),
+                "{raw}"
+            );
+        }
+        for raw in [
+            "https://hooks.example.com/x",
+            "http://127.0.0.1:9/x",
+            "mailto:ops@example.com",
+            "ftp://example.com/x",
+            "user:12345@host/x",
+            "",
+            "/just/a/path",
+        ] {
+            assert_eq!(url_without_scheme(raw), None, "{raw}");
+        }
+    }
 
     #[test]
     fn one_line_folds_breaks() {

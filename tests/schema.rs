@@ -275,3 +275,60 @@ fn every_check_and_finding_has_the_required_text() {
             .is_empty()
     );
 }
+
+/// Every string inside `v`, with its JSON pointer.
+fn strings_in(v: &Value, at: String, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::String(s) => out.push((at, s.clone())),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                strings_in(item, format!("{at}/{i}"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                strings_in(item, format!("{at}/{k}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn evidence_is_data_not_debug_strings() {
+    let out = run(golive().current_dir(crate_root()).args([
+        "check",
+        "-m",
+        "checks.toml",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let report = out.json();
+    assert_valid(&report_schema(), &report);
+    let client = &check(&report, "client-policy")["evidence"]["client"];
+    assert_eq!(client["connect_timeout_ms"], 5000, "{client:#}");
+    assert_eq!(client["request_timeout_ms"], 30000, "{client:#}");
+    assert_eq!(client["backoff_initial_ms"], 200, "{client:#}");
+    assert_eq!(client["max_attempts"], 5, "{client:#}");
+    assert_eq!(
+        client["retry_statuses"],
+        serde_json::json!([429, 500, 502, 503, 504])
+    );
+    assert_eq!(client["honours_retry_after"], true);
+    let login = &check(&report, "credentials")["evidence"]["login"];
+    assert_eq!(login["attempted"], true, "{login:#}");
+    // No evidence anywhere is a Rust debug rendering of a struct or an option.
+    for c in checks(&report) {
+        let mut strings = Vec::new();
+        strings_in(
+            &c["evidence"],
+            c["id"].as_str().unwrap().to_string(),
+            &mut strings,
+        );
+        for (at, s) in strings {
+            let debug = s.contains("Some(") || s.contains(": None") || s.contains("Spec {");
+            assert!(!debug, "{at} is a debug string: {s}");
+        }
+    }
+}

@@ -110,7 +110,7 @@ fn malformed_credential_is_reported_without_its_value() {
 }
 
 /// The credentials check refuses to log in with a malformed credential (evidence
-/// `"login": "not attempted: ..."`), and no other check (here the wallet check) may
+/// `"login": {"attempted": false, "reason": ...}`), and no other check (here the wallet check) may
 /// send it either: the simulator must see no login at all.
 #[test]
 fn malformed_credential_is_never_sent() {
@@ -131,10 +131,10 @@ fn malformed_credential_is_never_sent() {
         .env("GL_MAL2_SECRET", sim.api_secret()));
     assert_eq!(out.code, 1, "{}", out.stderr);
     let report = out.json();
+    let login = &check(&report, "credentials")["evidence"]["login"];
+    assert_eq!(login["attempted"], false, "{report:#}");
     assert!(
-        check(&report, "credentials")["evidence"]["login"]
-            .as_str()
-            .is_some_and(|s| s.starts_with("not attempted")),
+        login["reason"].as_str().is_some_and(|s| !s.is_empty()),
         "{report:#}"
     );
     assert_eq!(

@@ -214,7 +214,7 @@ fn promtool_check_metrics(text: &str) {
 #[test]
 fn watch_serves_metrics_report_and_health_and_stops_on_sigterm() {
     let dir = demo_dir();
-    let mut watch = Watch::start(
+    let watch = Watch::start(
         dir.path(),
         &["--interval", "1s", "--listen", "127.0.0.1:0"],
         &[],

@@ -535,14 +535,14 @@ async fn missing_secret_sends_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn http_loopback_on_sandbox_fails_but_still_probes() {
+async fn http_loopback_on_sandbox_is_local_development_and_still_probed() {
+    // Plain http to a loopback receiver of a sandbox env (what `golive sim` prints)
+    // is noted as info; Octopus not reaching it is the warning. Production fails.
     let r = serve(Behaviour::Correct).await;
     let run = setup(Env::Sandbox, Some(&r.http_url())).run().await;
-    run.assert_notable(&[
-        ("webhook-not-https", Fail),
-        ("webhook-private-address", Warn),
-    ]);
-    assert_eq!(run.status(), Status::Fail);
+    run.assert_notable(&[("webhook-private-address", Warn)]);
+    run.expect("webhook-not-https", Info);
+    assert_eq!(run.status(), Status::Warn);
     assert_eq!(r.hits(), 9, "loopback is probed even over http://");
     assert_eq!(run.deliveries().len(), 9);
 }
@@ -572,8 +572,9 @@ async fn loopback_on_production_is_refused_and_nothing_is_sent() {
         "a delivery was sent to a private address on production"
     );
     assert!(run.deliveries().is_empty());
-    let why = run.evidence("deliveries").as_str().unwrap();
-    assert!(why.starts_with("none sent"), "{why}");
+    assert_eq!(run.evidence("deliveries"), &serde_json::json!([]));
+    let why = run.evidence("not_sent").as_str().unwrap();
+    assert!(why.contains("not reachable from the internet"), "{why}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -750,7 +751,7 @@ async fn unknown_ca_is_untrusted_and_nothing_is_sent() {
     assert_eq!(r.hits(), 0, "a delivery reached an untrusted endpoint");
     assert!(run.deliveries().is_empty());
     assert!(
-        run.evidence("deliveries")
+        run.evidence("not_sent")
             .as_str()
             .unwrap()
             .contains("not trusted")
@@ -780,7 +781,7 @@ async fn expired_certificate_sends_nothing() {
     );
     assert!(run.evidence("tls")["days_left"].as_i64().unwrap() < 0);
     assert!(
-        run.evidence("deliveries")
+        run.evidence("not_sent")
             .as_str()
             .unwrap()
             .contains("expired")

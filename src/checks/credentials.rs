@@ -48,10 +48,16 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
             ),
         ));
     } else if host_tier != Some(t.tier()) {
+        // One finding per code: plain http on loopback is said in the same line.
+        let local = if url.scheme() == "http" && is_loopback_host(url) {
+            " (plain http:// on loopback: a local proxy or test server)"
+        } else {
+            ""
+        };
         out.findings.push(Finding::new(
             &codes::NON_CANONICAL_HOST,
             format!(
-                "{host} is not the canonical {} host {}",
+                "{host} is not the canonical {} host {}{local}",
                 t.tier(),
                 t.tier().canonical_host()
             ),
@@ -62,14 +68,6 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
             &codes::INSECURE_SCHEME,
             format!("{url} uses plain http:// to a non-loopback host"),
         ));
-    } else if url.scheme() == "http" && !t.env.simulator {
-        out.findings.push(
-            Finding::new(
-                &codes::NON_CANONICAL_HOST,
-                format!("{url} is plain http:// on loopback (a local proxy or test server)"),
-            )
-            .with_level(Level::Info),
-        );
     }
     if matches!(url.host(), Some(Host::Ipv4(_) | Host::Ipv6(_)))
         && !t.env.simulator
@@ -161,7 +159,10 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
     // The login itself, only when the shared rule allows it, so that no other check
     // can send what this one refused to.
     if let Some(reason) = super::login_blocker(t) {
-        out.evidence("login", format!("not attempted: {reason}"));
+        out.evidence(
+            "login",
+            serde_json::json!({ "attempted": false, "reason": reason.to_string() }),
+        );
         return out;
     }
     let Some(creds) = t.credentials() else {
@@ -173,7 +174,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
                 .client_id
                 .clone()
                 .unwrap_or_else(|| "(not given)".into());
-            out.evidence("login", serde_json::json!({ "status": session.status, "client_id": session.client_id, "access_expires_at": session.access_expires_at }));
+            out.evidence("login", serde_json::json!({ "attempted": true, "status": session.status, "client_id": session.client_id, "access_expires_at": session.access_expires_at }));
             out.findings.push(Finding::new(
                 &codes::LOGIN_OK,
                 format!("logged in to {host} as client {client}"),
@@ -191,7 +192,10 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
             ));
         }
         Err(e) => {
-            out.evidence("login", serde_json::json!({ "error": e.to_string() }));
+            out.evidence(
+                "login",
+                serde_json::json!({ "attempted": true, "error": e.to_string() }),
+            );
             out.findings.push(login_finding(&e, ctx));
         }
     }

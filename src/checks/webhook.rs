@@ -53,7 +53,7 @@ impl Default for WebhookTarget {
         WebhookTarget {
             url: None,
             secret: Err(SecretError::Missing(
-                "webhook_secret (not configured)".into(),
+                "webhook_secret is not configured".into(),
             )),
             extra_roots: Vec::new(),
         }
@@ -90,7 +90,16 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
     let mut why_not = Vec::new();
 
     if url.scheme() != "https" {
-        let level = if sim { Level::Info } else { Level::Fail };
+        // Plain http to a loopback receiver of a sandbox env is local development
+        // (e.g. the receiver `golive sim` prints): nothing crosses the network, and
+        // webhook-private-address already says Octopus cannot deliver there. It is
+        // noted, not failed; production keeps the fail.
+        let local_dev = t.tier() == Tier::Sandbox && is_loopback_host(url);
+        let level = if sim || local_dev {
+            Level::Info
+        } else {
+            Level::Fail
+        };
         out.findings.push(
             Finding::new(&codes::WEBHOOK_NOT_HTTPS, format!("{url} is not https://"))
                 .with_level(level),
@@ -261,15 +270,22 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
     let secret = match &w.secret {
         Ok(s) => s.clone(),
         Err(e) => {
-            out.findings.push(Finding::new(
-                &codes::WEBHOOK_SECRET_MISSING,
-                format!("webhook_secret: {e}"),
-            ));
+            // A reference names its source ("environment variable X is not
+            // set"); an absent one says so itself ("webhook_secret is not ...").
+            let msg = e.to_string();
+            let msg = if msg.starts_with("webhook_secret") {
+                msg
+            } else {
+                format!("webhook_secret: {msg}")
+            };
+            out.findings
+                .push(Finding::new(&codes::WEBHOOK_SECRET_MISSING, msg));
             return out;
         }
     };
     if !may_send {
-        out.evidence("deliveries", format!("none sent: {}", why_not.join("; ")));
+        out.evidence("deliveries", Vec::<serde_json::Value>::new());
+        out.evidence("not_sent", why_not.join("; "));
         return out;
     }
 

@@ -21,6 +21,8 @@ use std::path::Path;
 
 pub use diagnostic::{DiagLevel, Diagnostic, MAX_SHOWN, ManifestError, render_lints};
 pub use model::*;
+/// The near-miss suggester behind the manifest's "did you mean", for flags too.
+pub(crate) use raw::suggest;
 
 /// Reads and validates the manifest at `path`. A file that cannot be read is a
 /// [`ManifestError`] with one whole-file diagnostic.

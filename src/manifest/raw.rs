@@ -462,6 +462,13 @@ fn civil_date(year: i64, month: i64, day: i64) -> Option<jiff::civil::Date> {
 /// An absolute `http://` or `https://` URL.
 pub(crate) fn http_url(v: &Value<'_>, what: &str, d: &mut Diags) -> Option<Url> {
     let s = string(v, what, d)?;
+    if let Some(fixed) = crate::text::url_without_scheme(s) {
+        d.error(
+            v.span(),
+            crate::text::scheme_missing_message(what, s, &fixed),
+        );
+        return None;
+    }
     match Url::parse(s) {
         Ok(url) if !url.username().is_empty() || url.password().is_some() => {
             // Never echo them: the snippet blanks the userinfo too.

@@ -79,6 +79,8 @@ pub fn report_schema() -> Value {
         required.push(json!("waiver"));
     }
 
+    describe_evidence(&mut defs);
+
     // The root: both shapes' top-level keys, the keys they share, and `oneOf`.
     let mut properties = defs
         .get("Report")
@@ -116,6 +118,225 @@ pub fn report_schema() -> Value {
     });
     strip_integer_formats(&mut value);
     value
+}
+
+/// The evidence each check kind writes, as `$defs/<Kind>Evidence`, tied to the
+/// check's `kind` with `if`/`then`. Every value is data (objects, arrays, numbers,
+/// strings, booleans, `null`); every duration is a whole number of milliseconds in a
+/// key ending `_ms`. No key is required (a check that stopped early or was skipped
+/// writes fewer), and later versions may add keys.
+fn describe_evidence(defs: &mut Map<String, Value>) {
+    let string = json!({ "type": "string" });
+    let ms = |what: &str| json!({ "type": ["integer", "null"], "minimum": 0, "description": format!("{what}, in milliseconds (null: not set)") });
+    let flag = |what: &str| json!({ "type": ["boolean", "null"], "description": format!("{what} (null: not set)") });
+    let strings = json!({ "type": "array", "items": { "type": "string" } });
+    let api_calls = json!({
+        "type": "array",
+        "description": "Every Octopus API call the check made, in order, for support tickets.",
+        "items": {
+            "type": "object",
+            "properties": {
+                "method": { "type": "string" },
+                "path": { "type": "string", "description": "Path and query." },
+                "status": { "type": ["integer", "null"], "description": "HTTP status; null when no answer came." },
+                "request_id": { "type": "string", "description": "The X-Request-Id the API returned (or the one golive sent, if none came back)." },
+                "echoed": { "type": "boolean" },
+                "duration_ms": { "type": "integer", "minimum": 0 }
+            }
+        }
+    });
+    let kinds: [(&str, &str, &str, Value); 8] = [
+        (
+            "credentials",
+            "CredentialsEvidence",
+            "What the credentials check saw.",
+            json!({
+                "base_url": string,
+                "tier": { "enum": ["sandbox", "production"] },
+                "canonical_host": string,
+                "credential_sources": {
+                    "type": "object",
+                    "description": "Where api_key and api_secret come from (a variable or file name, never a value).",
+                    "properties": { "api_key": string, "api_secret": string }
+                },
+                "login": {
+                    "type": "object",
+                    "description": "The login: not attempted (with the reason), accepted (status, client_id, access_expires_at) or refused (error).",
+                    "properties": {
+                        "attempted": { "type": "boolean" },
+                        "reason": string,
+                        "status": { "type": ["string", "integer", "null"] },
+                        "client_id": { "type": ["string", "null"] },
+                        "access_expires_at": { "type": ["string", "null"] },
+                        "error": string
+                    }
+                }
+            }),
+        ),
+        (
+            "wallet",
+            "WalletEvidence",
+            "The account's wallets and the judged one.",
+            json!({
+                "currency": string,
+                "wallets": {
+                    "type": "array",
+                    "description": "Every wallet of the account.",
+                    "items": { "type": "object", "properties": {
+                        "id": {}, "currency": string, "currency_id": {},
+                        "amount": { "type": "number" }, "type": { "type": ["string", "null"] }
+                    } }
+                },
+                "balance": { "type": "number", "description": "The balance of the wallet in `currency`." },
+                "runway_days": { "type": "number", "description": "balance / daily_spend, to one decimal." }
+            }),
+        ),
+        (
+            "webhook",
+            "WebhookEvidence",
+            "The endpoint, its addresses and certificate, and every probe delivery.",
+            json!({
+                "url": string,
+                "addresses": {
+                    "type": "array",
+                    "items": { "type": "object", "properties": { "ip": string, "class": string } }
+                },
+                "tls": {
+                    "type": "object",
+                    "description": "The endpoint's certificate as the handshake showed it.",
+                    "properties": {
+                        "untrusted": { "type": ["string", "null"] },
+                        "subject": string, "issuer": string,
+                        "self_signed": { "type": "boolean" },
+                        "not_before": string, "not_after": string,
+                        "days_left": { "type": "integer" },
+                        "protocol": string
+                    }
+                },
+                "deliveries": {
+                    "type": "array",
+                    "description": "One entry per probe sent (empty when none was sent; see not_sent).",
+                    "items": { "type": "object", "properties": {
+                        "case": string, "event_id": string, "event_type": string,
+                        "expected": { "enum": ["2xx", "rejection"] },
+                        "status": { "type": ["integer", "null"] },
+                        "latency_ms": { "type": "integer", "minimum": 0 },
+                        "answer": { "type": "string", "description": "The start of the receiver's answer, or why there was none." }
+                    } }
+                },
+                "not_sent": { "type": "string", "description": "Why no delivery was sent." },
+                "skipped_probes": { "type": "string", "description": "Why the negative probes were not sent." }
+            }),
+        ),
+        (
+            "egress",
+            "EgressEvidence",
+            "The allowlist, the egress addresses and the API's own verdict.",
+            json!({
+                "allowlist": strings,
+                "echo_url": string,
+                "egress_ips": {
+                    "type": "array",
+                    "items": { "type": "object", "properties": {
+                        "ip": string,
+                        "source": { "enum": ["declared", "echo"] },
+                        "inside": { "type": ["string", "null"], "description": "The allowlisted range that holds it." }
+                    } }
+                },
+                "login": { "type": "string", "description": "What the API said to the run's login from this address." }
+            }),
+        ),
+        (
+            "request_id",
+            "RequestIdEvidence",
+            "The X-Request-Id sent and the one returned.",
+            json!({
+                "sent": string,
+                "returned": { "type": ["string", "null"] }
+            }),
+        ),
+        (
+            "retry_policy",
+            "RetryPolicyEvidence",
+            "The [client] table as judged.",
+            json!({
+                "client": {
+                    "type": "object",
+                    "properties": {
+                        "connect_timeout_ms": ms("connect_timeout"),
+                        "request_timeout_ms": ms("request_timeout"),
+                        "max_attempts": { "type": ["integer", "null"], "minimum": 0 },
+                        "backoff_initial_ms": ms("backoff_initial"),
+                        "backoff_max_ms": ms("backoff_max"),
+                        "retry_statuses": { "type": ["array", "null"], "items": { "type": "integer" } },
+                        "honours_retry_after": flag("honours_retry_after"),
+                        "uses_client_reference": flag("uses_client_reference"),
+                        "logs_request_id": flag("logs_request_id"),
+                        "uses_esim": flag("uses_esim")
+                    }
+                }
+            }),
+        ),
+        (
+            "attestation",
+            "AttestationEvidence",
+            "The sign-off as written in the manifest.",
+            json!({
+                "evidence": { "type": ["string", "null"] },
+                "signed_off_by": { "type": ["string", "null"] },
+                "date": { "type": ["string", "null"], "description": "YYYY-MM-DD." },
+                "age_days": { "type": "integer" }
+            }),
+        ),
+        (
+            "client_retry",
+            "ClientRetryEvidence",
+            "The smoke command, the plan and what each phase recorded.",
+            json!({
+                "command": strings,
+                "plan": string,
+                "base_url_env": string,
+                "upstream": string,
+                "phases": {
+                    "type": "array",
+                    "items": { "type": "object", "properties": {
+                        "phase": string,
+                        "result": string,
+                        "duration_ms": { "type": "integer", "minimum": 0 },
+                        "timeline": strings,
+                        "requests": { "type": "array", "items": { "type": "object" } },
+                        "requests_total": { "type": "integer", "minimum": 0 }
+                    } }
+                }
+            }),
+        ),
+    ];
+    let mut conditions = Vec::new();
+    for (kind, name, description, mut properties) in kinds {
+        if let Some(p) = properties.as_object_mut() {
+            p.insert("api_calls".to_string(), api_calls.clone());
+        }
+        defs.insert(
+            name.to_string(),
+            json!({ "type": "object", "description": description, "properties": properties }),
+        );
+        conditions.push(json!({
+            "if": { "properties": { "kind": { "const": kind } }, "required": ["kind"] },
+            "then": { "properties": { "evidence": { "$ref": format!("#/$defs/{name}") } } }
+        }));
+    }
+    if let Some(Value::Object(check)) = defs.get_mut("CheckReport") {
+        if let Some(Value::Object(evidence)) = check
+            .get_mut("properties")
+            .and_then(|p| p.get_mut("evidence"))
+        {
+            evidence.insert(
+                "description".to_string(),
+                json!("What the check saw, as data: its shape depends on `kind` (see the `*Evidence` definitions). Durations are milliseconds in keys ending `_ms`; `api_calls` lists the Octopus API calls the check made."),
+            );
+        }
+        check.insert("allOf".to_string(), Value::Array(conditions));
+    }
 }
 
 /// The schema exactly as `golive schema` prints it and as it is committed in
@@ -237,6 +458,27 @@ mod tests {
                 .to_string()
                 .contains("\"additionalProperties\":false")
         );
+    }
+
+    #[test]
+    fn evidence_of_every_kind_is_described_and_checked() {
+        let schema = report_schema();
+        for kind in crate::manifest::ALL_KINDS {
+            let described = schema["$defs"]["CheckReport"]["allOf"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["if"]["properties"]["kind"]["const"] == *kind);
+            assert!(described, "no evidence schema for kind `{kind}`");
+        }
+        // A debug string where data belongs is rejected.
+        let mut value = instance(&fixtures::all_statuses());
+        value["checks"][0]["kind"] = json!("retry_policy");
+        value["checks"][0]["evidence"] =
+            json!({ "client": "ClientSpec { connect_timeout: Some(5s) }" });
+        assert!(!errors(&value).is_empty());
+        value["checks"][0]["evidence"] = json!({ "client": { "connect_timeout_ms": 5000 } });
+        assert!(errors(&value).is_empty(), "{:#?}", errors(&value));
     }
 
     #[test]
