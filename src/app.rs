@@ -598,10 +598,8 @@ fn listen_warning(addr: std::net::SocketAddr) -> Option<String> {
 /// replaced by `***`: a URL echoed in a message never shows a user or password,
 /// whether or not it parses.
 fn blank_userinfo(raw: &str) -> String {
-    let Some(at) = raw.find("://") else {
-        return raw.to_string();
-    };
-    let start = at + 3;
+    // Without a scheme (`user:pw@host/x`), the authority starts the text.
+    let start = raw.find("://").map_or(0, |at| at + 3);
     let rest = &raw[start..];
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     match rest[..end].rfind('@') {
@@ -616,10 +614,9 @@ fn blank_userinfo(raw: &str) -> String {
 /// refuses the same with `literal-secret`).
 fn refuse_url_credentials(flag: &str, raw: &str) -> Result<(), Failure> {
     let blanked = blank_userinfo(raw);
-    let carries = match reqwest::Url::parse(raw) {
-        Ok(url) => !url.username().is_empty() || url.password().is_some(),
-        Err(_) => blanked != raw,
-    };
+    let carries = blanked != raw
+        || reqwest::Url::parse(raw)
+            .is_ok_and(|url| !url.username().is_empty() || url.password().is_some());
     if carries {
         return Err(usage(format!(
             "{flag} {blanked}: the URL carries credentials (user:password@); golive never takes a secret in a URL, since it would be printed and logged (code: literal-secret)"
@@ -917,6 +914,10 @@ mod tests {
             "http://127.0.0.1/a@b"
         );
         assert_eq!(blank_userinfo("sim"), "sim");
+        // Without a scheme, `user:123@host` would otherwise parse as scheme `user`.
+        assert_eq!(blank_userinfo("user:123@host/x"), "***@host/x");
+        assert!(refuse_url_credentials("--url", "user:123@host/x").is_err());
+        assert!(refuse_url_credentials("--url", "http://127.0.0.1:9/a@b").is_ok());
     }
 
     #[test]
