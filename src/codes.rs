@@ -5,7 +5,34 @@
 //! never rename one. `golive explain CODE` prints an entry; tests keep the codes
 //! unique, kebab-case and documented in the README.
 
-use crate::finding::Level;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How serious one finding is. `error` is not a level: a probe that could not
+/// complete is a check *status* (see [`crate::finding::Finding::incomplete`]).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// For the record; never blocks.
+    Info,
+    /// Worth fixing; blocks only with `--strict`.
+    Warn,
+    /// Blocks go-live on a check of severity `error`.
+    Fail,
+}
+
+impl Level {
+    /// Report spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Fail => "fail",
+        }
+    }
+}
 
 /// One finding code and its documentation.
 #[derive(Debug)]

@@ -5,31 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::Code;
 
-/// How serious one finding is. `error` is not a level: a probe that could not
-/// complete is a check *status* (see [`Finding::incomplete`]).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    /// For the record; never blocks.
-    Info,
-    /// Worth fixing; blocks only with `--strict`.
-    Warn,
-    /// Blocks go-live on a check of severity `error`.
-    Fail,
-}
-
-impl Level {
-    /// Report spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Info => "info",
-            Level::Warn => "warn",
-            Level::Fail => "fail",
-        }
-    }
-}
+/// How serious one finding is (defined with the codes, whose default level it is).
+pub use crate::codes::Level;
 
 /// One observation of a check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

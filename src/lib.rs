@@ -5,12 +5,15 @@
 //! findings -> [`report::Report`] -> renderers -> [`exit::Exit`]. The binary in
 //! `main.rs` only parses arguments and calls [`app::run`].
 
+pub mod allowlist;
 pub mod app;
 pub mod checks;
 pub mod cli;
+pub mod cmd;
 pub mod codes;
 pub mod duration;
 pub mod exit;
+pub mod faultplan;
 pub mod finding;
 pub mod ksuid;
 pub mod manifest;

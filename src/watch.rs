@@ -31,8 +31,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::app::{Failure, internal, usage};
 use crate::cli::WatchArgs;
+use crate::cmd::{Failure, internal, usage};
 use crate::exit::Exit;
 use crate::manifest::{EnvSpec, Manifest};
 use crate::report::{MultiReport, Report, Verdict};
@@ -257,7 +257,7 @@ pub fn check_interval(envs: &[EnvSpec], interval: Duration) -> Result<(), String
 
 /// Runs `golive watch` until SIGINT or SIGTERM.
 pub(crate) async fn watch(args: &WatchArgs) -> Result<Exit, Failure> {
-    let m: Manifest = crate::app::load(&args.manifest)?;
+    let m: Manifest = crate::cmd::load(&args.manifest)?;
     let check_args = args.check_args();
     let envs = crate::run::selected_envs(&m, &check_args)?;
     check_interval(&envs, args.interval).map_err(usage)?;

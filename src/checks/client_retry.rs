@@ -745,25 +745,7 @@ async fn run_phase(
     }
 }
 
-/// A `client_retry` plan: a built-in name, or a TOML plan file whose relative path
-/// resolves against `dir` (the manifest's folder). The manifest loader validates the
-/// plan with this, and the check loads it with this, so both agree.
-pub fn load_plan_in(plan: &str, dir: &Path) -> Result<proxy::Plan, String> {
-    if let Some(builtin) = proxy::Plan::builtin(plan) {
-        return Ok(builtin);
-    }
-    let path = dir.join(plan);
-    let looks_like_path = plan.contains(['/', '\\']) || plan.ends_with(".toml");
-    if !looks_like_path && !path.exists() {
-        return Err(format!(
-            "unknown plan `{plan}`: the built-in plans are {}; anything else must be the path of a TOML plan file, relative to the manifest's folder",
-            proxy::BUILTIN_PLANS.join(", ")
-        ));
-    }
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read plan file {}: {e}", path.display()))?;
-    proxy::parse_plan(&text, &path.display().to_string())
-}
+pub use crate::faultplan::load_plan_in;
 
 /// The program to start: a name without a `/` as it is (looked up on PATH); a
 /// relative path with one, against `dir`, made absolute so that it does not depend

@@ -547,7 +547,7 @@ fn kind_settings(
             let api_secret_env = t.optional("api_secret_env", ok, d, var_name);
             let plan = t.optional("plan", ok, d, |f, d| {
                 let plan = raw::non_empty_string(f.value, &f.what(), d)?;
-                match crate::checks::client_retry::load_plan_in(plan, base_dir) {
+                match crate::faultplan::load_plan_in(plan, base_dir) {
                     Ok(_) => Some(plan.to_string()),
                     Err(e) => {
                         d.error(f.value.span(), format!("invalid `plan`: {e}"));

@@ -258,7 +258,7 @@ fn env_lints(env: &EnvSpec, t: &Table<'_, '_>, out: &mut Lints) {
             Some(DeValue::Array(items)) => items.iter().map(|i| i.span()).collect(),
             _ => Vec::new(),
         };
-        for (i, f) in crate::checks::egress::allowlist_entry_findings(list) {
+        for (i, f) in crate::allowlist::allowlist_entry_findings(list) {
             let Some(code) = codes::find(&f.code) else {
                 continue;
             };

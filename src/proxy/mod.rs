@@ -51,7 +51,7 @@
 //! the simulator. Injected answers never reach the upstream, so an order answered
 //! 429 by the proxy was never placed.
 
-mod plan;
+use crate::faultplan as plan;
 mod rewrite;
 
 use std::collections::HashMap;

@@ -292,6 +292,26 @@ pub fn load_plan(name_or_file: &str) -> Result<Plan, String> {
     parse_plan(&text, name_or_file)
 }
 
+/// The plan a `client_retry` check names: a built-in name, or the path of a TOML
+/// plan file relative to `dir` (the manifest's folder). The manifest loader uses
+/// it to refuse a bad plan before anything runs, and the check to load it.
+pub fn load_plan_in(plan: &str, dir: &Path) -> Result<Plan, String> {
+    if let Some(builtin) = Plan::builtin(plan) {
+        return Ok(builtin);
+    }
+    let path = dir.join(plan);
+    let looks_like_path = plan.contains(['/', '\\']) || plan.ends_with(".toml");
+    if !looks_like_path && !path.exists() {
+        return Err(format!(
+            "unknown plan `{plan}`: the built-in plans are {}; anything else must be the path of a TOML plan file, relative to the manifest's folder",
+            BUILTIN_PLANS.join(", ")
+        ));
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read plan file {}: {e}", path.display()))?;
+    parse_plan(&text, &path.display().to_string())
+}
+
 /// Parses a TOML plan; `origin` names it in errors and becomes the plan's name.
 pub fn parse_plan(text: &str, origin: &str) -> Result<Plan, String> {
     let raw: RawPlan = toml::from_str(text).map_err(|e| {
