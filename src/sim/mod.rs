@@ -161,8 +161,9 @@ impl SimHandle {
         format!("{}{}", self.base_url(), receiver::PATH)
     }
 
-    /// The webhook secret (fake, fixed): the reference receiver verifies with it and
-    /// the simulator signs its deliveries with it.
+    /// The webhook secret of this tier (fake, fixed; each tier has its own): the
+    /// reference receiver verifies with it and the simulator signs its deliveries
+    /// with it.
     pub fn webhook_secret(&self) -> &Secret {
         &self.webhook_secret
     }
@@ -221,7 +222,7 @@ pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
     let client_ip = DEFAULT_CLIENT_IP;
     let allowlist = state::allowlist_for(config.scenario);
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let webhook_secret = Secret::new(receiver::WEBHOOK_SECRET);
+    let webhook_secret = Secret::new(receiver::webhook_secret(config.tier));
 
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let mut account =

@@ -22,8 +22,20 @@ use super::error::ApiError;
 use super::{Scenario, SimStats};
 use crate::tier::Tier;
 
-/// The `client_id` every login returns.
-pub(crate) const CLIENT_ID: i64 = 42;
+/// The `client_id` a sandbox login returns. Each tier is its own client account
+/// (octopus-api.md section 2: environments are fully separate), so each has its own
+/// id; the values are the simulator's own choice.
+pub(crate) const SANDBOX_CLIENT_ID: i64 = 40917;
+/// The `client_id` a production login returns.
+pub(crate) const PRODUCTION_CLIENT_ID: i64 = 73562;
+
+/// The `client_id` of the simulated account of `tier`.
+pub(crate) fn client_id(tier: Tier) -> i64 {
+    match tier {
+        Tier::Sandbox => SANDBOX_CLIENT_ID,
+        Tier::Production => PRODUCTION_CLIENT_ID,
+    }
+}
 /// Access-token lifetime (documented: 1 h).
 const ACCESS_TTL: Duration = Duration::from_secs(3600);
 /// Refresh-token lifetime (documented: 7 d).
@@ -241,9 +253,9 @@ fn digest(s: &str) -> [u8; 32] {
 
 /// A JWT-looking opaque token: an HS256 header, a payload with `sub`, `typ`, `iat`,
 /// `exp` and a random `jti`, and a random "signature". Clients must treat it as opaque.
-fn mint_token(kind: TokenKind, issued: Timestamp, expires: Timestamp) -> String {
+fn mint_token(kind: TokenKind, client: i64, issued: Timestamp, expires: Timestamp) -> String {
     let payload = json!({
-        "sub": CLIENT_ID.to_string(),
+        "sub": client.to_string(),
         "typ": kind.as_str(),
         "iat": issued.as_second(),
         "exp": expires.as_second(),
@@ -474,6 +486,29 @@ impl Order {
         self.status = "DELIVERED";
         self.vouchers = (0..self.quantity).map(|_| Voucher::mock()).collect();
     }
+}
+
+/// The `data` of an `order.*` event, with exactly the fields octopus-api.md section
+/// 10.5 documents for `order.delivered` / `order.partially_delivered`: `id` (int),
+/// `reference_code` (the order's `client_reference`, `null` without one: the
+/// simulator's reading of "your reference code"), `status`, `product_name`,
+/// `denomination`, `quantity`, `amount` (total face value), `delivered_quantity`,
+/// `delivered_on` and `created_at`. No voucher codes, as documented. The docs leave
+/// the `order.failed` / `order.cancelled` payloads open; the simulator uses the same
+/// shape for them (its own choice).
+fn order_event_data(order: &Order, delivered_quantity: i64) -> Value {
+    json!({
+        "id": order.id,
+        "reference_code": order.client_reference,
+        "status": order.status,
+        "product_name": order.product_name,
+        "denomination": money(order.denomination),
+        "quantity": order.quantity,
+        "amount": money(order.amount),
+        "delivered_quantity": delivered_quantity,
+        "delivered_on": (delivered_quantity > 0).then(|| now_ts().to_string()),
+        "created_at": order.created_at.to_string(),
+    })
 }
 
 /// Something Octopus would announce by webhook (`order.delivered`, `wallet.debited`).
@@ -727,8 +762,9 @@ impl SimState {
         let issued = now_ts();
         let access_exp = ts_plus(issued, ACCESS_TTL);
         let refresh_exp = ts_plus(issued, REFRESH_TTL);
-        let access = mint_token(TokenKind::Access, issued, access_exp);
-        let refresh = mint_token(TokenKind::Refresh, issued, refresh_exp);
+        let client = client_id(self.tier);
+        let access = mint_token(TokenKind::Access, client, issued, access_exp);
+        let refresh = mint_token(TokenKind::Refresh, client, issued, refresh_exp);
         self.tokens.insert(
             digest(&access),
             TokenInfo {
@@ -748,7 +784,7 @@ impl SimState {
             "refresh_token": refresh,
             "access_expires_at": access_exp.to_string(),
             "refresh_expires_at": refresh_exp.to_string(),
-            "client_id": CLIENT_ID,
+            "client_id": client,
         })
     }
 
@@ -956,15 +992,7 @@ impl SimState {
     }
 
     fn emit_delivered(&mut self, order: &Order) {
-        self.emit(
-            "order.delivered",
-            json!({
-                "order_id": order.id,
-                "client_reference": order.client_reference,
-                "status": order.status,
-                "quantity": order.quantity,
-            }),
-        );
+        self.emit("order.delivered", order_event_data(order, order.quantity));
     }
 
     /// One order by id.

@@ -82,7 +82,7 @@ async fn login_succeeds_with_documented_shape() {
     let h = sim(Tier::Sandbox, Scenario::Healthy).await;
     let c = Client::new();
     let d = login(&c, &h).await;
-    assert_eq!(d["client_id"], 42);
+    assert_eq!(d["client_id"], 40917);
     let access = d["access_token"].as_str().unwrap();
     let refresh = d["refresh_token"].as_str().unwrap();
     assert!(access.starts_with("eyJ") && access.split('.').count() == 3);
@@ -149,6 +149,15 @@ async fn credentials_are_bound_to_the_tier() {
     .await;
     assert_ne!(prod.api_key().digest(), sandbox.api_key().digest());
     assert_ne!(prod.api_secret().digest(), sandbox.api_secret().digest());
+    // Fully separate accounts: own webhook secret and own client_id (section 2).
+    assert_ne!(
+        prod.webhook_secret().digest(),
+        sandbox.webhook_secret().digest()
+    );
+    let prod_id = login(&c, &prod).await["client_id"].clone();
+    let sandbox_id = login(&c, &sandbox).await["client_id"].clone();
+    assert!(prod_id.is_i64() && sandbox_id.is_i64());
+    assert_ne!(prod_id, sandbox_id);
 }
 
 #[tokio::test]
@@ -313,7 +322,7 @@ async fn refresh_rotates_and_revokes_the_old_token() {
     assert_eq!(v["success"], true);
     let new_access = v["data"]["access_token"].as_str().unwrap();
     assert_ne!(v["data"]["refresh_token"], old);
-    assert_eq!(v["data"]["client_id"], 42);
+    assert_eq!(v["data"]["client_id"], 40917);
     let r = get(&c, &h, "/api/v1/wallets", Some(new_access)).await;
     assert_eq!(r.status(), StatusCode::OK);
     // Reusing the rotated-out token fails.

@@ -526,7 +526,7 @@ async fn async_order_is_announced_to_the_reference_receiver() {
         .into_iter()
         .find(|p| p.event_type == "order.delivered")
         .unwrap();
-    assert_eq!(delivered.body["data"]["order_id"], order["id"]);
+    assert_eq!(delivered.body["data"]["id"], order["id"]);
     assert_eq!(delivered.body["data"]["status"], "DELIVERED");
     assert_eq!(h.stats().by_route.get("POST /_receiver/octopus"), Some(&2));
 }
@@ -588,7 +588,7 @@ async fn flaky_endpoint(key: Vec<u8>) -> (String, Arc<Mutex<Seen>>) {
 
 #[tokio::test]
 async fn failed_deliveries_are_retried_with_the_same_event_id() {
-    let key = receiver::WEBHOOK_SECRET.as_bytes().to_vec();
+    let key = receiver::SANDBOX_WEBHOOK_SECRET.as_bytes().to_vec();
     let (url, seen) = flaky_endpoint(key).await;
     let h = sim_with(SimConfig {
         webhook_url: Some(url.clone()),
