@@ -3,9 +3,13 @@
 //! bearer token), mapping HTTP onto the account rules in `state.rs`.
 //!
 //! Decision order for a request, the same on every route: it is counted, then the
-//! simulated client IP is checked against the allowlist (403), then its rate-limit
-//! class is charged (429), then the bearer token is checked (401), then the body or
-//! query is validated (400) and the business rules run. Handlers take their body,
+//! simulated client IP is checked against the allowlist (403), then the bearer token
+//! is checked (401), then its rate-limit class is charged (429), then the body or
+//! query is validated (400) and the business rules run. Limits are per client account
+//! (octopus-api.md section 6), so only a request the account can be identified by
+//! consumes its quota: a request with no or a bad token gets 401 and charges nothing,
+//! and `/auth/login` and `/auth/refresh` charge their class only once the credentials
+//! or the refresh token are valid (a failed login is 400/401, never 429). Handlers take their body,
 //! path and query as `Result`s so that a rejection still yields the Octopus envelope
 //! (never axum's plain-text answers) and the request is still counted.
 
@@ -69,19 +73,20 @@ impl App {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Counts the request, then applies the allowlist, the rate limit and, where the
-    /// route needs it, the bearer token.
+    /// Counts the request, then applies the allowlist and, where the route needs it,
+    /// the bearer token and then the rate limit. Login and refresh are charged by
+    /// their handlers, once the credentials are known to be the account's.
     fn guard(&self, route: Route, headers: &HeaderMap) -> Result<(), ApiError> {
         let mut st = self.lock();
         st.count(route.key());
         if !st.ip_allowed() {
             return Err(ApiError::ip_forbidden());
         }
-        if let Some(class) = route.class() {
-            st.rate_check(class, Instant::now())?;
-        }
         if route.needs_bearer() {
             st.authorize(headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()))?;
+            if let Some(class) = route.class() {
+                st.rate_check(class, Instant::now())?;
+            }
         }
         Ok(())
     }
@@ -217,8 +222,24 @@ fn is_json(resp: &Response) -> bool {
 // ---------------------------------------------------------------------------------
 // Input helpers
 
-/// The body as a JSON object. An empty body counts as `{}`.
-fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, ApiError> {
+/// Whether `Content-Type` is `application/json` (parameters such as `charset` allowed).
+fn is_json_request(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The body of a POST as a JSON object. An empty body counts as `{}`. A body that is
+/// not empty must come with `Content-Type: application/json` (octopus-api.md section
+/// 4.1: required on POST/PUT/PATCH); without it the answer is 400
+/// `ValidationException` / `VALIDATION_FAILURE` (the docs name no status for this
+/// case: the simulator's choice). An empty body (logout has none) needs no type.
+fn json_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>, ApiError> {
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::payload_too_large()
@@ -228,6 +249,11 @@ fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, 
     })?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
+    }
+    if !is_json_request(headers) {
+        return Err(ApiError::validation(
+            "Content-Type must be application/json",
+        ));
     }
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
@@ -334,6 +360,83 @@ fn page_params(q: &HashMap<String, String>) -> Result<(usize, usize), ApiError> 
     Ok((page, limit))
 }
 
+/// The `sort` query parameter (octopus-api.md section 4.2): a JSON object such as
+/// `{"Field":"id","Direction":"ASC"}`, default `id DESC`. `Field` must be one of
+/// `fields` (the sortable fields of the list); `Direction` is `ASC` or `DESC` (any
+/// case) and defaults to `DESC` when absent. Anything else is 400
+/// `VALIDATION_FAILURE`. The docs give neither the sortable fields nor the error for
+/// a malformed value: both are the simulator's choice.
+fn sort_param(
+    q: &HashMap<String, String>,
+    fields: &[&'static str],
+) -> Result<(&'static str, bool), ApiError> {
+    let Some(raw) = q.get("sort") else {
+        return Ok(("id", false));
+    };
+    let invalid = || {
+        ApiError::validation(format!(
+            "sort must be a JSON object like {{\"Field\":\"id\",\"Direction\":\"ASC\"}} with Field one of {}",
+            fields.join(", ")
+        ))
+    };
+    let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(raw) else {
+        return Err(invalid());
+    };
+    let field = obj
+        .get("Field")
+        .and_then(Value::as_str)
+        .and_then(|f| fields.iter().find(|k| **k == f))
+        .copied()
+        .ok_or_else(invalid)?;
+    let ascending = match obj.get("Direction") {
+        None | Some(Value::Null) => false,
+        Some(Value::String(d)) if d.eq_ignore_ascii_case("asc") => true,
+        Some(Value::String(d)) if d.eq_ignore_ascii_case("desc") => false,
+        Some(_) => return Err(invalid()),
+    };
+    Ok((field, ascending))
+}
+
+/// Orders `items` by `field` (numbers numerically, strings as text, `null` first),
+/// ties by `id` in the same direction.
+fn apply_sort(items: &mut [Value], (field, ascending): (&str, bool)) {
+    fn cmp(a: &Value, b: &Value) -> std::cmp::Ordering {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => x
+                .as_f64()
+                .unwrap_or(0.0)
+                .total_cmp(&y.as_f64().unwrap_or(0.0)),
+            (Value::String(x), Value::String(y)) => x.cmp(y),
+            (Value::Null, Value::Null) => std::cmp::Ordering::Equal,
+            (Value::Null, _) => std::cmp::Ordering::Less,
+            (_, Value::Null) => std::cmp::Ordering::Greater,
+            _ => a.to_string().cmp(&b.to_string()),
+        }
+    }
+    items.sort_by(|a, b| {
+        let o = cmp(&a[field], &b[field]).then_with(|| cmp(&a["id"], &b["id"]));
+        if ascending { o } else { o.reverse() }
+    });
+}
+
+/// Sortable fields of `GET /api/v1/transactions` (the simulator's choice).
+const TRANSACTION_SORT_FIELDS: &[&str] = &[
+    "id",
+    "amount",
+    "created_at",
+    "wallet_id",
+    "transaction_type",
+];
+/// Sortable fields of `GET /api/v1/orders` (the simulator's choice).
+const ORDER_SORT_FIELDS: &[&str] = &[
+    "id",
+    "amount",
+    "created_at",
+    "status",
+    "product_id",
+    "quantity",
+];
+
 fn query_map(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<HashMap<String, String>, ApiError> {
@@ -378,13 +481,14 @@ async fn login(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     app.guard(Route::Login, &headers)?;
-    let obj = json_body(body)?;
+    let obj = json_body(&headers, body)?;
     let (Some(username), Some(password)) = (
         non_empty_str(&obj, "username"),
         non_empty_str(&obj, "password"),
     ) else {
         return Err(ApiError::validation("Username and password are required"));
     };
+    // The quota is charged inside, once the credentials are the account's.
     let data = app.lock().login(username, password)?;
     Ok(Json(json!({"success": true, "data": data})).into_response())
 }
@@ -396,7 +500,7 @@ async fn refresh(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     app.guard(Route::Refresh, &headers)?;
-    let obj = json_body(body)?;
+    let obj = json_body(&headers, body)?;
     let Some(token) = non_empty_str(&obj, "refresh_token") else {
         return Err(ApiError::validation("Refresh token is required"));
     };
@@ -445,7 +549,9 @@ async fn transactions(
                 .ok_or_else(|| ApiError::validation("wallet_id must be a positive integer"))?,
         ),
     };
-    let items = app.lock().transactions_json(wallet_id);
+    let sort = sort_param(&q, TRANSACTION_SORT_FIELDS)?;
+    let mut items = app.lock().transactions_json(wallet_id);
+    apply_sort(&mut items, sort);
     Ok(paginated(items, page, limit))
 }
 
@@ -456,7 +562,7 @@ async fn create_order(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     app.guard(Route::CreateOrder, &headers)?;
-    let obj = json_body(body)?;
+    let obj = json_body(&headers, body)?;
     let product_id = positive_int(&obj, "product_id")?;
     let mut req = order_fields(&obj, product_id)?;
     req.client_reference = match obj.get("client_reference") {
@@ -506,9 +612,11 @@ async fn list_orders(
     app.guard(Route::ListOrders, &headers)?;
     let q = query_map(query)?;
     let (page, limit) = page_params(&q)?;
-    let items = app
+    let sort = sort_param(&q, ORDER_SORT_FIELDS)?;
+    let mut items = app
         .lock()
         .orders_json(q.get("client_reference").map(String::as_str));
+    apply_sort(&mut items, sort);
     Ok(paginated(items, page, limit))
 }
 
@@ -540,7 +648,7 @@ async fn charges(
         .ok()
         .and_then(|Path(id)| id.parse::<i64>().ok())
         .ok_or_else(|| ApiError::not_found("Product not found"))?;
-    let obj = json_body(body)?;
+    let obj = json_body(&headers, body)?;
     let req = order_fields(&obj, product_id)?;
     let quote = app.lock().charges(&req)?;
     Ok(Json(quote).into_response())

@@ -719,7 +719,9 @@ impl SimState {
         if !bool::from(ok) {
             return Err(ApiError::unauthorized("Invalid credentials"));
         }
-        Ok(self.issue_tokens(Instant::now()))
+        let now = Instant::now();
+        self.rate_check(RateClass::Login, now)?;
+        Ok(self.issue_tokens(now))
     }
 
     /// Rotates a refresh token: the old one is revoked, a new pair is issued.
@@ -728,6 +730,8 @@ impl SimState {
         let key = digest(refresh_token);
         match self.tokens.get(&key) {
             Some(t) if t.kind == TokenKind::Refresh && t.expires > now => {
+                // Charged only now that the token identifies the account.
+                self.rate_check(RateClass::Refresh, now)?;
                 self.tokens.remove(&key);
                 Ok(self.issue_tokens(now))
             }
