@@ -369,6 +369,8 @@ pub(crate) fn print_stdout(text: &str) -> Result<Exit, Failure> {
 async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
     if let Some(url) = &args.webhook_url {
         refuse_url_credentials("--webhook-url", url)?;
+        sim::check_webhook_url(url, args.allow_http_loopback_webhook)
+            .map_err(|e| usage(format!("--webhook-url: {e}")))?;
     }
     let scenario = Scenario::parse(&args.scenario).ok_or_else(|| {
         usage(format!(
@@ -383,6 +385,7 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
         scenario,
         latency: args.latency.unwrap_or_default(),
         webhook_url: args.webhook_url.clone(),
+        allow_http_loopback_webhook: args.allow_http_loopback_webhook,
         ..SimConfig::default()
     };
     let handle = sim::start(config.clone())

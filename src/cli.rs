@@ -368,9 +368,16 @@ pub struct SimArgs {
     pub latency: Option<std::time::Duration>,
 
     /// Deliver the simulator's signed webhook events (orders, wallet debits) to this
-    /// URL instead of its own reference receiver.
+    /// URL instead of its own reference receiver. It must be https://, as Octopus
+    /// registers only HTTPS webhook URLs.
     #[arg(long, value_name = "URL")]
     pub webhook_url: Option<String>,
+
+    /// For local development: accept a plain http:// --webhook-url whose host is a
+    /// loopback address (127.0.0.1, ::1, localhost). Octopus itself never delivers
+    /// over plain HTTP.
+    #[arg(long)]
+    pub allow_http_loopback_webhook: bool,
 }
 
 /// Arguments of `golive explain`.

@@ -58,9 +58,16 @@ pub struct SimConfig {
     /// Delay injected before every API response (benchmarks); zero by default. The
     /// reference webhook receiver is not delayed.
     pub latency: Duration,
-    /// Where webhook deliveries go (`http` or `https`); `None`, the default, means
-    /// the simulator's own reference receiver ([`SimHandle::receiver_url`]).
+    /// Where webhook deliveries go; `None`, the default, means the simulator's own
+    /// reference receiver ([`SimHandle::receiver_url`]). It must be `https://`
+    /// (octopus-api.md section 10.1: plain HTTP is rejected), unless
+    /// [`SimConfig::allow_http_loopback_webhook`] allows `http://` to loopback.
     pub webhook_url: Option<String>,
+    /// Opt-in for local development: accept a plain `http://` [`SimConfig::webhook_url`]
+    /// whose host is a loopback address (`127.0.0.0/8`, `::1`, `localhost`). Off by
+    /// default. The simulator's own reference receiver is always served over plain
+    /// HTTP on loopback and needs no opt-in.
+    pub allow_http_loopback_webhook: bool,
     /// The wait after a failed delivery attempt, doubled after each further failure
     /// (1 s, 2 s, 4 s, 8 s by default; at most 5 attempts per event).
     pub delivery_backoff: Duration,
@@ -74,6 +81,7 @@ impl Default for SimConfig {
             scenario: Scenario::Healthy,
             latency: Duration::ZERO,
             webhook_url: None,
+            allow_http_loopback_webhook: false,
             delivery_backoff: Duration::from_secs(1),
         }
     }
@@ -194,8 +202,10 @@ impl Drop for SimHandle {
     }
 }
 
-/// Checks [`SimConfig::webhook_url`]: an absolute `http` or `https` URL.
-fn check_webhook_url(url: &str) -> std::io::Result<()> {
+/// Checks a webhook URL as Octopus registers one (section 10.1: HTTPS only): an
+/// absolute `https` URL with a host, or, with `allow_http_loopback`, an `http` URL
+/// whose host is a loopback address or `localhost` (never resolved).
+pub fn check_webhook_url(url: &str, allow_http_loopback: bool) -> std::io::Result<()> {
     let invalid = |why: &str| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -203,18 +213,42 @@ fn check_webhook_url(url: &str) -> std::io::Result<()> {
         )
     };
     let parsed = url::Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-        return Err(invalid("must be an http or https URL with a host"));
+    let Some(host) = parsed.host() else {
+        return Err(invalid("must be an https URL with a host"));
+    };
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let loopback = match host {
+                url::Host::Ipv4(ip) => ip.is_loopback(),
+                url::Host::Ipv6(ip) => ip.is_loopback(),
+                url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+            };
+            if !loopback {
+                Err(invalid(
+                    "must be https:// (Octopus registers HTTPS webhook URLs only); \
+                     plain http:// is accepted only to a loopback host, with the opt-in",
+                ))
+            } else if !allow_http_loopback {
+                Err(invalid(
+                    "must be https:// (Octopus registers HTTPS webhook URLs only); \
+                     for local development, opt in to plain http:// on loopback \
+                     (golive sim --allow-http-loopback-webhook)",
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Err(invalid("must be an https URL with a host")),
     }
-    Ok(())
 }
 
 /// Binds `config.listen`, spawns the simulator (and its webhook delivery task) on the
 /// current tokio runtime and returns once it is listening. Fails when the address
-/// cannot be bound or [`SimConfig::webhook_url`] is not an `http(s)` URL.
+/// cannot be bound or [`SimConfig::webhook_url`] fails [`check_webhook_url`].
 pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
     if let Some(url) = &config.webhook_url {
-        check_webhook_url(url)?;
+        check_webhook_url(url, config.allow_http_loopback_webhook)?;
     }
     let client = outbound::client().map_err(std::io::Error::other)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
