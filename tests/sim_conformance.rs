@@ -517,6 +517,49 @@ fn wallet_debited_sent(h: &SimHandle) -> Result<(), String> {
     )
 }
 
+fn products_page(v: &Value, h: &HeaderMap) -> Result<(), String> {
+    pagination_headers(v, h)?;
+    ensure(h["x-per-page"] == "10", "default limit is not 10")?;
+    let a = v.as_array().ok_or("not an array")?;
+    ensure(!a.is_empty(), "no product")?;
+    ensure(a.iter().all(|p| p["id"].is_i64()), "product ids")
+}
+
+fn one_product(v: &Value, _: &HeaderMap) -> Result<(), String> {
+    ensure(v["id"] == 123, "product 123")
+}
+
+fn categories_list(v: &Value, _: &HeaderMap) -> Result<(), String> {
+    let a = v.as_array().ok_or("not an array")?;
+    ensure(
+        !a.is_empty() && a.iter().all(|c| c["id"].is_i64()),
+        "categories",
+    )
+}
+
+fn invalid_feature(v: &Value, _: &HeaderMap) -> Result<(), String> {
+    error_code(v, "INVALID_FEATURE")?;
+    ensure(v["error"]["name"] == "BadRequestError", "name")
+}
+
+fn one_transaction(v: &Value, _: &HeaderMap) -> Result<(), String> {
+    ensure(
+        v["id"] == 1 && v["transaction_type"] == "CREDIT",
+        "transaction 1",
+    )
+}
+
+fn postpaid_wallets(v: &Value, h: &HeaderMap) -> Result<(), String> {
+    wallets_shape(v, h)?;
+    let a = v.as_array().ok_or("not an array")?;
+    ensure(a.iter().all(|w| w["type"] == "POSTPAID"), "not POSTPAID")?;
+    ensure(
+        a.iter()
+            .any(|w| w["amount"].as_f64().is_some_and(|x| x < 0.0)),
+        "no wallet went below zero on credit",
+    )
+}
+
 // ---------------------------------------------------------------------------------
 // The table
 
@@ -674,6 +717,31 @@ conformance! {
     charges_denomination_out_of_range_is_400 =>
         row("8.3", post("/api/v1/products/123/charges", r#"{"denomination":0,"quantity":1}"#), 400)
             .check(validation_failure);
+
+    // Catalogue (section 4.2 for the products page, 3.6 for categories, 5.3)
+    products_page_defaults_to_limit_10 =>
+        row("4.2", get("/api/v1/products"), 200).check(products_page);
+    products_limit_above_500_is_a_validation_failure =>
+        row("4.2", get("/api/v1/products?limit=501"), 400).check(validation_failure);
+    product_by_id_is_the_raw_entity =>
+        row("4.3", get("/api/v1/products/123"), 200).check(one_product);
+    unknown_product_is_404 =>
+        row("7.2", get("/api/v1/products/999"), 404).check(not_found);
+    categories_are_listed =>
+        row("3.6", get("/api/v1/categories"), 200).check(categories_list);
+    categories_without_the_voucher_feature_is_400_invalid_feature =>
+        row("3.6", get("/api/v1/categories"), 400)
+            .scenario(Scenario::VouchersDisabled)
+            .check(invalid_feature);
+    transaction_by_id_is_the_raw_entity =>
+        row("5.3", get("/api/v1/transactions/1"), 200).check(one_transaction);
+    unknown_transaction_is_404 =>
+        row("5.3", get("/api/v1/transactions/999999"), 404).check(not_found);
+    postpaid_wallets_take_orders_on_credit =>
+        row("5.1", get("/api/v1/wallets"), 200)
+            .scenario(Scenario::Postpaid)
+            .setup(vec![post("/api/v1/orders", r#"{"product_id":123,"denomination":1000,"quantity":30}"#)])
+            .check(postpaid_wallets);
 
     // 9. IP allowlist
     blocked_ip_gets_403_on_login =>

@@ -29,7 +29,10 @@ use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
 use super::receiver::{self, Receiver};
-use super::state::{OrderRequest, RateClass, SimState, currencies_json};
+use super::state::{
+    OrderRequest, RateClass, SimState, categories_json, currencies_json, product_by_id,
+    products_json,
+};
 use crate::ksuid;
 
 /// Request bodies above this are refused (413).
@@ -40,6 +43,9 @@ const ASYNC_DELIVERY_DELAY: Duration = Duration::from_secs(1);
 const MAX_LIMIT: usize = 10_000;
 /// Default `limit` on list endpoints.
 const DEFAULT_LIMIT: usize = 50;
+/// `limit` of `GET /api/v1/products`: default 10, range 1–500 (the legacy products
+/// page, section 4.2).
+const PRODUCTS_LIMITS: (usize, usize) = (10, 500);
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -105,6 +111,10 @@ enum Route {
     ListOrders,
     GetOrder,
     Charges,
+    Products,
+    GetProduct,
+    Categories,
+    GetTransaction,
 }
 
 impl Route {
@@ -120,6 +130,10 @@ impl Route {
             Route::ListOrders => "GET /api/v1/orders",
             Route::GetOrder => "GET /api/v1/orders/:id",
             Route::Charges => "POST /api/v1/products/:id/charges",
+            Route::Products => "GET /api/v1/products",
+            Route::GetProduct => "GET /api/v1/products/:id",
+            Route::Categories => "GET /api/v1/categories",
+            Route::GetTransaction => "GET /api/v1/transactions/:id",
         }
     }
 
@@ -133,7 +147,11 @@ impl Route {
             | Route::Currencies
             | Route::Transactions
             | Route::ListOrders
-            | Route::GetOrder => Some(RateClass::Get),
+            | Route::GetOrder
+            | Route::Products
+            | Route::GetProduct
+            | Route::Categories
+            | Route::GetTransaction => Some(RateClass::Get),
             Route::CreateOrder => Some(RateClass::Orders),
             Route::Charges => Some(RateClass::Charges),
         }
@@ -167,6 +185,10 @@ fn api_router(app: App) -> Router {
         .route("/api/v1/wallets", get(wallets))
         .route("/api/v1/currencies", get(currencies))
         .route("/api/v1/transactions", get(transactions))
+        .route("/api/v1/transactions/{id}", get(get_transaction))
+        .route("/api/v1/products", get(products))
+        .route("/api/v1/products/{id}", get(get_product))
+        .route("/api/v1/categories", get(categories))
         .route("/api/v1/orders", post(create_order).get(list_orders))
         .route("/api/v1/orders/{id}", get(get_order))
         .route("/api/v1/products/{id}/charges", post(charges))
@@ -335,8 +357,17 @@ fn order_fields(obj: &Map<String, Value>, product_id: i64) -> Result<OrderReques
     })
 }
 
-/// `page` and `limit` query parameters (defaults 1 and 50).
+/// `page` and `limit` query parameters (defaults 1 and 50, `limit` 1–10,000).
 fn page_params(q: &HashMap<String, String>) -> Result<(usize, usize), ApiError> {
+    page_params_within(q, DEFAULT_LIMIT, MAX_LIMIT)
+}
+
+/// `page` and `limit` with a list's own `limit` default and maximum.
+fn page_params_within(
+    q: &HashMap<String, String>,
+    default_limit: usize,
+    max_limit: usize,
+) -> Result<(usize, usize), ApiError> {
     let page = match q.get("page") {
         None => 1,
         Some(p) => p
@@ -346,14 +377,14 @@ fn page_params(q: &HashMap<String, String>) -> Result<(usize, usize), ApiError> 
             .ok_or_else(|| ApiError::validation("page must be a positive integer"))?,
     };
     let limit = match q.get("limit") {
-        None => DEFAULT_LIMIT,
+        None => default_limit,
         Some(l) => l
             .parse::<usize>()
             .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
+            .filter(|l| (1..=max_limit).contains(l))
             .ok_or_else(|| {
                 ApiError::validation(format!(
-                    "limit must be an integer between 1 and {MAX_LIMIT}"
+                    "limit must be an integer between 1 and {max_limit}"
                 ))
             })?,
     };
@@ -418,6 +449,9 @@ fn apply_sort(items: &mut [Value], (field, ascending): (&str, bool)) {
         if ascending { o } else { o.reverse() }
     });
 }
+
+/// Sortable fields of `GET /api/v1/products` (the simulator's choice).
+const PRODUCT_SORT_FIELDS: &[&str] = &["id", "name", "currency_id", "category_id"];
 
 /// Sortable fields of `GET /api/v1/transactions` (the simulator's choice).
 const TRANSACTION_SORT_FIELDS: &[&str] = &[
@@ -553,6 +587,59 @@ async fn transactions(
     let mut items = app.lock().transactions_json(wallet_id);
     apply_sort(&mut items, sort);
     Ok(paginated(items, page, limit))
+}
+
+/// `GET /api/v1/transactions/:id` (path presumed, section 5.3).
+async fn get_transaction(
+    State(app): State<App>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Answer {
+    app.guard(Route::GetTransaction, &headers)?;
+    let not_found = || ApiError::not_found("Transaction not found");
+    let id = id
+        .ok()
+        .and_then(|Path(id)| id.parse::<i64>().ok())
+        .ok_or_else(not_found)?;
+    let t = app.lock().transaction_json(id).ok_or_else(not_found)?;
+    Ok(Json(t).into_response())
+}
+
+/// `GET /api/v1/products?page&limit&sort` (`limit` default 10, 1–500).
+async fn products(
+    State(app): State<App>,
+    headers: HeaderMap,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Answer {
+    app.guard(Route::Products, &headers)?;
+    let q = query_map(query)?;
+    let (page, limit) = page_params_within(&q, PRODUCTS_LIMITS.0, PRODUCTS_LIMITS.1)?;
+    let sort = sort_param(&q, PRODUCT_SORT_FIELDS)?;
+    let mut items = products_json();
+    apply_sort(&mut items, sort);
+    Ok(paginated(items, page, limit))
+}
+
+/// `GET /api/v1/products/:id`.
+async fn get_product(
+    State(app): State<App>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Answer {
+    app.guard(Route::GetProduct, &headers)?;
+    let product = id
+        .ok()
+        .and_then(|Path(id)| id.parse::<i64>().ok())
+        .and_then(product_by_id)
+        .ok_or_else(|| ApiError::not_found("Product not found"))?;
+    Ok(Json(product).into_response())
+}
+
+/// `GET /api/v1/categories` (400 `INVALID_FEATURE` when vouchers are off).
+async fn categories(State(app): State<App>, headers: HeaderMap) -> Answer {
+    app.guard(Route::Categories, &headers)?;
+    let scenario = app.lock().scenario();
+    Ok(Json(categories_json(scenario)?).into_response())
 }
 
 /// `POST /api/v1/orders`.

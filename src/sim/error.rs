@@ -64,6 +64,17 @@ impl ApiError {
         )
     }
 
+    /// 400 `BadRequestError` / `INVALID_FEATURE` (section 3.6, documented on the
+    /// categories endpoint).
+    pub(crate) fn invalid_feature() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "BadRequestError",
+            "INVALID_FEATURE",
+            "The requested feature is not enabled for this client".to_string(),
+        )
+    }
+
     /// 401 `UnauthorizedError` / `UNAUTHORIZED`.
     pub(crate) fn unauthorized(message: &'static str) -> Self {
         Self::new(

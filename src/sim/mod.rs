@@ -39,7 +39,7 @@ use crate::tier::Tier;
 pub use outbound::DeliveryAttempt;
 pub use receiver::ReceivedEvent;
 pub use scenario::Scenario;
-pub use state::SimEvent;
+pub use state::{SimEvent, product_lines};
 
 /// The simulated public egress IP of the caller (a documentation address: it is only
 /// compared with the allowlist, no traffic goes there).

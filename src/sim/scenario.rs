@@ -16,6 +16,11 @@ pub enum Scenario {
     WrongTier,
     /// The first request of every rate-limit class answers 429 with `Retry-After: 1`.
     RateLimited,
+    /// The client's voucher feature is off: `GET /api/v1/categories` answers 400
+    /// `INVALID_FEATURE`.
+    VouchersDisabled,
+    /// The wallets are `POSTPAID`: orders go through on credit, past the balance.
+    Postpaid,
     /// The reference webhook receiver accepts any signature, or none.
     ReceiverNoVerify,
     /// The reference webhook receiver verifies the signature over a compact, sorted
@@ -64,6 +69,16 @@ impl Scenario {
             Scenario::RateLimited,
             "rate-limited",
             "the first call of each rate-limit class gets 429 + Retry-After: 1",
+        ),
+        (
+            Scenario::VouchersDisabled,
+            "vouchers-disabled",
+            "the voucher feature is off: GET /api/v1/categories answers 400 INVALID_FEATURE",
+        ),
+        (
+            Scenario::Postpaid,
+            "postpaid",
+            "POSTPAID wallets: orders go through on credit, the balance may go negative",
         ),
         (
             Scenario::ReceiverNoVerify,

@@ -134,6 +134,8 @@ struct Product {
     /// Smallest and largest denomination, in hundredths.
     min_denomination: i64,
     max_denomination: i64,
+    category_id: i64,
+    country_id: i64,
 }
 
 const PRODUCTS: &[Product] = &[
@@ -144,6 +146,8 @@ const PRODUCTS: &[Product] = &[
         discount_bp: 350,
         min_denomination: 100,
         max_denomination: 100_000,
+        category_id: 1,
+        country_id: 1,
     },
     Product {
         id: 456,
@@ -152,8 +156,74 @@ const PRODUCTS: &[Product] = &[
         discount_bp: 200,
         min_denomination: 100,
         max_denomination: 100_000,
+        category_id: 2,
+        country_id: 2,
     },
 ];
+
+/// A voucher category of `GET /api/v1/categories` (shape not documented: `id` and
+/// `name` are the simulator's choice).
+const CATEGORIES: &[(i64, &str)] = &[(1, "Shopping"), (2, "Fashion")];
+
+/// `GET /api/v1/categories`: every category, or 400 `INVALID_FEATURE` when the
+/// client's voucher feature is off ([`Scenario::VouchersDisabled`]; section 3.6).
+pub(crate) fn categories_json(scenario: Scenario) -> Result<Value, ApiError> {
+    if scenario == Scenario::VouchersDisabled {
+        return Err(ApiError::invalid_feature());
+    }
+    Ok(Value::Array(
+        CATEGORIES
+            .iter()
+            .map(|(id, name)| json!({"id": id, "name": name}))
+            .collect(),
+    ))
+}
+
+/// A product as `GET /api/v1/products` shows it. The docs read for golive give the
+/// product list's pagination but not its element shape; these fields are the
+/// simulator's choice: `id`, `name`, `category_id`, `country_id` (1 = the US in
+/// sandbox), `currency_id`, `currency`, `discount` (percent), `denominations` (the
+/// ranges an order's `denomination` must fall in), `status`.
+fn product_json(p: &Product) -> Value {
+    json!({
+        "id": p.id,
+        "name": p.name,
+        "category_id": p.category_id,
+        "country_id": p.country_id,
+        "currency_id": p.currency_id,
+        "currency": currency(p.currency_id).code,
+        "discount": p.discount_bp as f64 / 100.0,
+        "denominations": [{"min": money(p.min_denomination), "max": money(p.max_denomination)}],
+        "status": "ACTIVE",
+    })
+}
+
+/// `GET /api/v1/products`, id descending (the list default).
+pub(crate) fn products_json() -> Vec<Value> {
+    PRODUCTS.iter().rev().map(product_json).collect()
+}
+
+/// `GET /api/v1/products/:id`.
+pub(crate) fn product_by_id(id: i64) -> Option<Value> {
+    PRODUCTS.iter().find(|p| p.id == id).map(product_json)
+}
+
+/// The products an order may use, one line each, for the `golive sim` banner.
+pub fn product_lines() -> Vec<String> {
+    PRODUCTS
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} ({}, denomination {} to {})",
+                p.id,
+                p.name,
+                currency(p.currency_id).code,
+                money_text(p.min_denomination),
+                money_text(p.max_denomination)
+            )
+        })
+        .collect()
+}
 
 /// `GET /api/v1/currencies`.
 pub(crate) fn currencies_json() -> Value {
@@ -610,18 +680,24 @@ impl SimState {
             Scenario::LowBalance => (25_000, 9_000),
             _ => (2_500_000, 1_200_000),
         };
+        // POSTPAID is "by arrangement": orders go through on credit (section 5.1).
+        let kind = if scenario == Scenario::Postpaid {
+            "POSTPAID"
+        } else {
+            "PREPAID"
+        };
         let wallets = vec![
             Wallet {
                 id: 1,
                 currency_id: 1,
                 amount: usd,
-                kind: "PREPAID",
+                kind,
             },
             Wallet {
                 id: 2,
                 currency_id: 2,
                 amount: eur,
-                kind: "PREPAID",
+                kind,
             },
         ];
         let created_at = now_ts();
@@ -804,6 +880,19 @@ impl SimState {
                 })
                 .collect(),
         )
+    }
+
+    /// One transaction by id.
+    pub(crate) fn transaction_json(&self, id: i64) -> Option<Value> {
+        self.transactions
+            .iter()
+            .find(|t| t.id == id)
+            .map(Transaction::to_json)
+    }
+
+    /// The scenario the account runs.
+    pub(crate) fn scenario(&self) -> Scenario {
+        self.scenario
     }
 
     /// Transactions newest first, optionally of one wallet.
