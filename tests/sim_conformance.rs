@@ -102,6 +102,8 @@ struct Row {
     /// A check of what the simulator did afterwards (its webhook events), retried
     /// for up to 5 s.
     after: Option<After>,
+    /// A wait between the set-up and the request (async completions).
+    pause: Duration,
 }
 
 fn row(section: &'static str, request: Step, status: u16) -> Row {
@@ -114,6 +116,7 @@ fn row(section: &'static str, request: Step, status: u16) -> Row {
         status,
         check: None,
         after: None,
+        pause: Duration::ZERO,
     }
 }
 
@@ -132,6 +135,10 @@ impl Row {
     }
     fn check(mut self, check: Check) -> Self {
         self.check = Some(check);
+        self
+    }
+    fn pause(mut self, pause: Duration) -> Self {
+        self.pause = pause;
         self
     }
     fn after(mut self, after: After) -> Self {
@@ -202,6 +209,7 @@ async fn run(behaviour: &str, row: Row) {
             ctx.send(step).await;
         }
     }
+    tokio::time::sleep(row.pause).await;
     let mut last = None;
     for _ in 0..row.request.times {
         last = Some(ctx.send(&row.request).await);
@@ -560,6 +568,68 @@ fn postpaid_wallets(v: &Value, h: &HeaderMap) -> Result<(), String> {
     )
 }
 
+/// After four async orders in `fulfilment-failures`: FAILED, PARTIALLY_DELIVERED,
+/// CANCELLED, DELIVERED (oldest first), and each debit matched by refund CREDITs.
+fn failure_outcomes(v: &Value, _: &HeaderMap) -> Result<(), String> {
+    let a = v.as_array().ok_or("not an array")?;
+    let statuses: Vec<&str> = a.iter().filter_map(|o| o["status"].as_str()).collect();
+    ensure(
+        statuses == ["FAILED", "PARTIALLY_DELIVERED", "CANCELLED", "DELIVERED"],
+        format!("statuses {statuses:?}"),
+    )?;
+    ensure(
+        a[1]["vouchers"].as_array().is_some_and(|v| v.len() == 3),
+        "3 of 6 delivered",
+    )?;
+    ensure(
+        a[0]["vouchers"] == serde_json::json!([]),
+        "failed has no vouchers",
+    )
+}
+
+fn refund_credits(v: &Value, _: &HeaderMap) -> Result<(), String> {
+    let a = v.as_array().ok_or("not an array")?;
+    let refunds: Vec<&Value> = a
+        .iter()
+        .filter(|t| {
+            t["transaction_type"] == "CREDIT"
+                && t["remarks"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("Refund"))
+        })
+        .collect();
+    ensure(
+        refunds.len() == 3,
+        format!("{} refunds, not 3", refunds.len()),
+    )?;
+    let debits = a
+        .iter()
+        .filter(|t| t["transaction_type"] == "DEBIT")
+        .count();
+    ensure(debits == 4, format!("{debits} debits, not 4"))
+}
+
+fn failure_events(h: &SimHandle) -> Result<(), String> {
+    let events = h.events();
+    for t in [
+        "order.failed",
+        "order.partially_delivered",
+        "order.cancelled",
+        "wallet.credited",
+        "order.delivered",
+    ] {
+        ensure(events.iter().any(|e| e.event_type == t), format!("no {t}"))?;
+    }
+    let partial = events
+        .iter()
+        .find(|e| e.event_type == "order.partially_delivered")
+        .ok_or("no order.partially_delivered")?;
+    ensure(
+        partial.data["delivered_quantity"] == 3,
+        "delivered_quantity",
+    )
+}
+
 // ---------------------------------------------------------------------------------
 // The table
 
@@ -742,6 +812,25 @@ conformance! {
             .scenario(Scenario::Postpaid)
             .setup(vec![post("/api/v1/orders", r#"{"product_id":123,"denomination":1000,"quantity":30}"#)])
             .check(postpaid_wallets);
+
+    // Failure paths (sections 8.1, 10.5)
+    failed_partial_and_cancelled_orders_exist =>
+        row("8.1", get("/api/v1/orders?sort=%7B%22Field%22%3A%22id%22%2C%22Direction%22%3A%22ASC%22%7D"), 200)
+            .scenario(Scenario::FulfilmentFailures)
+            .setup(vec![order(6).times(4)])
+            .pause(Duration::from_millis(1800))
+            .check(failure_outcomes);
+    failed_orders_are_refunded_as_a_separate_credit =>
+        row("8.1", get("/api/v1/transactions"), 200)
+            .scenario(Scenario::FulfilmentFailures)
+            .setup(vec![order(6).times(4)])
+            .pause(Duration::from_millis(1800))
+            .check(refund_credits);
+    failure_events_are_sent =>
+        row("10.5", order(6), 201)
+            .scenario(Scenario::FulfilmentFailures)
+            .setup(vec![order(6).times(3)])
+            .after(failure_events);
 
     // 9. IP allowlist
     blocked_ip_gets_403_on_login =>

@@ -531,6 +531,8 @@ struct Order {
     base_currency: &'static str,
     vouchers: Vec<Voucher>,
     created_at: Timestamp,
+    /// What left the wallet (`total_payable`, in the wallet's currency), for refunds.
+    paid: i64,
 }
 
 impl Order {
@@ -662,6 +664,9 @@ pub(crate) struct SimState {
     by_reference: HashMap<String, i64>,
     next_order_id: i64,
     next_transaction_id: i64,
+    /// Asynchronous orders completed so far ([`Scenario::FulfilmentFailures`] cycles
+    /// their outcomes on it).
+    async_completed: usize,
     events: VecDeque<SimEvent>,
     /// Where every new event is also sent for delivery, once wired.
     outbox: Option<mpsc::UnboundedSender<SimEvent>>,
@@ -723,6 +728,7 @@ impl SimState {
             tokens: HashMap::new(),
             limiter: RateLimiter::default(),
             next_transaction_id: transactions.len() as i64 + 1,
+            async_completed: 0,
             wallets,
             transactions,
             orders: Vec::new(),
@@ -1024,6 +1030,7 @@ impl SimState {
             base_currency: quote.fx.source,
             vouchers: Vec::new(),
             created_at,
+            paid: quote.total_payable,
         };
         let sync = req.quantity <= SYNC_MAX_QUANTITY;
         if sync {
@@ -1070,18 +1077,94 @@ impl SimState {
         Ok((body, (!sync).then_some(id)))
     }
 
-    /// Completes a pending order: vouchers issued, status `DELIVERED`.
+    /// Completes a pending order: vouchers issued, status `DELIVERED`. In
+    /// [`Scenario::FulfilmentFailures`] the asynchronous orders end, in turn,
+    /// `FAILED`, `PARTIALLY_DELIVERED`, `CANCELLED` and `DELIVERED` (then again from
+    /// the start): the simulator's choice of a predictable rule. The money flow is the
+    /// documented one (section 8.1): the debit at creation stays, and what was not
+    /// delivered is refunded as a separate `CREDIT` (the whole amount for `FAILED`
+    /// and `CANCELLED`; for `PARTIALLY_DELIVERED`, where half the vouchers, rounded
+    /// down, fail, their share: a simulator choice), announced by `wallet.credited`.
     pub(crate) fn deliver(&mut self, order_id: i64) {
-        let Some(order) = self
+        let Some(idx) = self
             .orders
-            .iter_mut()
-            .find(|o| o.id == order_id && o.status == "PENDING")
+            .iter()
+            .position(|o| o.id == order_id && o.status == "PENDING")
         else {
             return;
         };
-        order.deliver();
+        let outcome = if self.scenario == Scenario::FulfilmentFailures {
+            const CYCLE: [&str; 4] = ["FAILED", "PARTIALLY_DELIVERED", "CANCELLED", "DELIVERED"];
+            CYCLE[self.async_completed % CYCLE.len()]
+        } else {
+            "DELIVERED"
+        };
+        self.async_completed += 1;
+        let order = &mut self.orders[idx];
+        let (event, delivered) = match outcome {
+            "DELIVERED" => {
+                order.deliver();
+                let order = order.clone();
+                self.emit_delivered(&order);
+                return;
+            }
+            "PARTIALLY_DELIVERED" => {
+                let delivered = order.quantity - order.quantity / 2;
+                order.status = "PARTIALLY_DELIVERED";
+                order.vouchers = (0..delivered).map(|_| Voucher::mock()).collect();
+                ("order.partially_delivered", delivered)
+            }
+            "CANCELLED" => {
+                order.status = "CANCELLED";
+                ("order.cancelled", 0)
+            }
+            _ => {
+                order.status = "FAILED";
+                ("order.failed", 0)
+            }
+        };
         let order = order.clone();
-        self.emit_delivered(&order);
+        self.emit(event, order_event_data(&order, delivered));
+        let undelivered = order.quantity - delivered;
+        let refund = if undelivered == order.quantity {
+            order.paid
+        } else {
+            round_div(order.paid * undelivered, order.quantity)
+        };
+        self.refund(&order, refund);
+    }
+
+    /// Credits `amount` back to the order's wallet as a separate `CREDIT`
+    /// transaction and announces it with `wallet.credited`.
+    fn refund(&mut self, order: &Order, amount: i64) {
+        let Some(wallet) = self.wallets.iter_mut().find(|w| w.id == order.wallet_id) else {
+            return;
+        };
+        wallet.amount += amount;
+        let (wallet_id, wallet_currency, balance) = (wallet.id, wallet.currency_id, wallet.amount);
+        let transaction_id = self.next_transaction_id;
+        self.next_transaction_id += 1;
+        self.transactions.push(Transaction {
+            id: transaction_id,
+            wallet_id,
+            currency_id: wallet_currency,
+            amount,
+            kind: "CREDIT",
+            fx: None,
+            remarks: format!("Refund for order {} ({})", order.id, order.status),
+            created_at: now_ts(),
+        });
+        self.emit(
+            "wallet.credited",
+            json!({
+                "wallet_id": wallet_id,
+                "currency": currency(wallet_currency).code,
+                "amount": money(amount),
+                "balance": money(balance),
+                "transaction_id": transaction_id,
+                "order_id": order.id,
+            }),
+        );
     }
 
     fn emit_delivered(&mut self, order: &Order) {
