@@ -386,6 +386,7 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
         latency: args.latency.unwrap_or_default(),
         webhook_url: args.webhook_url.clone(),
         allow_http_loopback_webhook: args.allow_http_loopback_webhook,
+        async_delay: args.async_delay.unwrap_or(SimConfig::default().async_delay),
         ..SimConfig::default()
     };
     let handle = sim::start(config.clone())

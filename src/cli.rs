@@ -356,7 +356,8 @@ pub struct SimArgs {
     pub tier: TierArg,
 
     /// Misbehave on purpose. API: healthy, low-balance, blocked-ip, wrong-tier,
-    /// rate-limited. Webhook receiver: receiver-no-verify, receiver-reserializes,
+    /// rate-limited, vouchers-disabled, postpaid, fulfilment-failures, flaky,
+    /// duplicate-deliveries. Webhook receiver: receiver-no-verify, receiver-reserializes,
     /// receiver-rejects-duplicates, receiver-slow, receiver-hangs,
     /// receiver-no-replay-check, receiver-rejects-unknown, receiver-down,
     /// receiver-wrong-secret.
@@ -378,6 +379,12 @@ pub struct SimArgs {
     /// over plain HTTP.
     #[arg(long)]
     pub allow_http_loopback_webhook: bool,
+
+    /// How long an asynchronous order (quantity 6 or more) stays PENDING: a
+    /// duration (default 1s, the simulator's choice, to keep the demo fast) or a
+    /// range drawn from uniformly, e.g. 10s..60s (the documented "usually 10 to 60 s").
+    #[arg(long, value_name = "DURATION[..DURATION]", value_parser = parse_delay_range)]
+    pub async_delay: Option<(std::time::Duration, std::time::Duration)>,
 }
 
 /// Arguments of `golive explain`.
@@ -436,6 +443,22 @@ impl From<TierArg> for crate::tier::Tier {
             TierArg::Production => crate::tier::Tier::Production,
         }
     }
+}
+
+/// `5s` or `10s..60s` (min at most max).
+fn parse_delay_range(s: &str) -> Result<(std::time::Duration, std::time::Duration), String> {
+    let one = |t: &str| crate::duration::parse(t.trim()).map_err(|e| e.to_string());
+    let (lo, hi) = match s.split_once("..") {
+        Some((a, b)) => (one(a)?, one(b)?),
+        None => {
+            let d = one(s)?;
+            (d, d)
+        }
+    };
+    if lo > hi {
+        return Err("the range's first duration must not exceed the second".into());
+    }
+    Ok((lo, hi))
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

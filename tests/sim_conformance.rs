@@ -466,7 +466,7 @@ fn quote_shape(v: &Value, _: &HeaderMap) -> Result<(), String> {
         "net_amount",
         "handling_fee_amount",
     ] {
-        ensure(v[f].is_number(), format!("{f}"))?;
+        ensure(v[f].is_number(), f.to_string())?;
     }
     let d = &v["charges_details"];
     for f in [
@@ -627,6 +627,37 @@ fn failure_events(h: &SimHandle) -> Result<(), String> {
     ensure(
         partial.data["delivered_quantity"] == 3,
         "delivered_quantity",
+    )
+}
+
+fn every_third_is_5xx(v: &Value, _: &HeaderMap) -> Result<(), String> {
+    ensure(
+        v["error"]["name"] == "InternalServerError",
+        "5xx name is not InternalServerError",
+    )
+}
+
+fn each_event_delivered_twice(h: &SimHandle) -> Result<(), String> {
+    let events = h.events();
+    ensure(events.len() >= 2, "events")?;
+    for e in events {
+        let acks = h
+            .deliveries()
+            .iter()
+            .filter(|d| d.event_id == e.id && d.status == Some(200))
+            .count();
+        ensure(acks == 2, format!("{} acknowledged {acks} times", e.id))?;
+    }
+    Ok(())
+}
+
+fn names_topups_not_simulated(v: &Value, _: &HeaderMap) -> Result<(), String> {
+    not_found(v, &HeaderMap::new())?;
+    ensure(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not simulated")),
+        "message does not say not simulated",
     )
 }
 
@@ -831,6 +862,28 @@ conformance! {
             .scenario(Scenario::FulfilmentFailures)
             .setup(vec![order(6).times(3)])
             .after(failure_events);
+
+    // 5xx (sections 7.2, 11)
+    flaky_answers_a_share_with_5xx_in_the_envelope =>
+        row("7.2", get("/api/v1/currencies").times(2), 500)
+            .scenario(Scenario::Flaky)
+            .check(every_third_is_5xx);
+    flaky_cycles_through_502_503_504 =>
+        row("7.2", get("/api/v1/currencies").times(3), 502)
+            .scenario(Scenario::Flaky)
+            .setup(vec![get("/api/v1/currencies").times(2)]);
+
+    // Repeated deliveries (section 10.6)
+    duplicate_deliveries_repeat_the_same_event_id =>
+        row("10.6", order(1), 201)
+            .scenario(Scenario::DuplicateDeliveries)
+            .after(each_event_delivered_twice);
+
+    // Not simulated (sections 8.4, 8.5)
+    topups_are_named_not_simulated =>
+        row("8.4", post("/api/v1/topups/orders", "{}"), 404).check(names_topups_not_simulated);
+    esim_is_named_not_simulated =>
+        row("8.5", get("/api/v1/esim/orders"), 404).check(names_topups_not_simulated);
 
     // 9. IP allowlist
     blocked_ip_gets_403_on_login =>

@@ -27,6 +27,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
+use super::Scenario;
 use super::error::ApiError;
 use super::receiver::{self, Receiver};
 use super::state::{
@@ -37,8 +38,6 @@ use crate::ksuid;
 
 /// Request bodies above this are refused (413).
 const BODY_LIMIT: usize = 1024 * 1024;
-/// How long an asynchronous order stays `PENDING`.
-const ASYNC_DELIVERY_DELAY: Duration = Duration::from_secs(1);
 /// Upper bound of `limit` on list endpoints (documented 1–10,000).
 const MAX_LIMIT: usize = 10_000;
 /// Default `limit` on list endpoints.
@@ -56,16 +55,48 @@ pub(crate) struct App {
     state: Arc<Mutex<SimState>>,
     latency: Duration,
     receiver: Receiver,
+    /// How long an asynchronous order stays `PENDING`: uniform in this range.
+    async_delay: (Duration, Duration),
+    /// API requests seen, for [`Scenario::Flaky`].
+    flaky_counter: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl App {
     /// Wraps a fresh account and its reference receiver.
-    pub(crate) fn new(state: SimState, latency: Duration, receiver: Receiver) -> Self {
+    pub(crate) fn new(
+        state: SimState,
+        latency: Duration,
+        receiver: Receiver,
+        async_delay: (Duration, Duration),
+    ) -> Self {
         App {
             state: Arc::new(Mutex::new(state)),
             latency,
             receiver,
+            async_delay,
+            flaky_counter: Arc::default(),
         }
+    }
+
+    /// In [`Scenario::Flaky`], every third API request (the 3rd, 6th, …) gets a 5xx
+    /// in the error envelope, in turn 500, 502, 503, 504, before anything else
+    /// happens (no effect, no quota charged): the simulator's choice of share and
+    /// rule, so that retry code is exercised predictably.
+    fn flaky_failure(&self) -> Option<ApiError> {
+        if self.lock().scenario() != Scenario::Flaky {
+            return None;
+        }
+        let n = self
+            .flaky_counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        if !n.is_multiple_of(3) {
+            return None;
+        }
+        let status = [500, 502, 503, 504][((n / 3 - 1) % 4) as usize];
+        Some(ApiError::for_status(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        ))
     }
 
     /// The reference webhook receiver.
@@ -215,7 +246,15 @@ async fn frame(State(app): State<App>, req: Request, next: Next) -> Response {
     if !app.latency.is_zero() {
         tokio::time::sleep(app.latency).await;
     }
-    let mut resp = next.run(req).await;
+    let api = path.starts_with("/api/") || path.starts_with("/auth/");
+    let flaky = if api { app.flaky_failure() } else { None };
+    let mut resp = match flaky {
+        Some(e) => {
+            app.lock().count(&format!("{method} (flaky 5xx)"));
+            e.into_response()
+        }
+        None => next.run(req).await,
+    };
     if !resp.status().is_success() && !is_json(&resp) {
         resp = ApiError::for_status(resp.status()).into_response();
     }
@@ -681,11 +720,21 @@ async fn create_order(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-/// Completes an asynchronous order after [`ASYNC_DELIVERY_DELAY`]. `SimState::deliver`
-/// records the `order.delivered` event, which the delivery task then sends.
+/// Completes an asynchronous order after a delay drawn uniformly from
+/// [`super::SimConfig::async_delay`]. `SimState::deliver` records the `order.*`
+/// event, which the delivery task then sends.
 fn schedule_delivery(app: App, order_id: i64) {
+    let (lo, hi) = app.async_delay;
+    let delay = if hi > lo {
+        let span = (hi - lo).as_millis().min(u128::from(u64::MAX)) as u64;
+        let mut b = [0u8; 8];
+        let r = getrandom::fill(&mut b).map_or(0, |()| u64::from_le_bytes(b));
+        lo + Duration::from_millis(r % (span + 1))
+    } else {
+        lo
+    };
     tokio::spawn(async move {
-        tokio::time::sleep(ASYNC_DELIVERY_DELAY).await;
+        tokio::time::sleep(delay).await;
         app.lock().deliver(order_id);
     });
 }
@@ -781,10 +830,23 @@ fn unmatched_key(method: &Method) -> String {
     format!("{name} (unmatched)")
 }
 
-/// Unknown route, or a known path with another method: 404 in the envelope.
-async fn unmatched(State(app): State<App>, method: Method) -> ApiError {
+/// Unknown route, or a known path with another method: 404 in the envelope. The
+/// topup and eSIM verticals (sections 8.4, 8.5) are documented but not simulated:
+/// their paths get a 404 that says so.
+async fn unmatched(State(app): State<App>, method: Method, uri: axum::http::Uri) -> ApiError {
     app.lock().count(&unmatched_key(&method));
-    ApiError::not_found("Route not found")
+    let path = uri.path();
+    if path.starts_with("/api/v1/topups") {
+        ApiError::not_found(
+            "Topups (POST /api/v1/topups/orders, /api/v1/topups/charges, ...) are not simulated by golive sim; use the Octopus sandbox",
+        )
+    } else if path.starts_with("/api/v1/esim") {
+        ApiError::not_found(
+            "eSIM (POST /api/v1/esim/orders, /api/v1/esim/products, ...) is not simulated by golive sim; use the Octopus sandbox",
+        )
+    } else {
+        ApiError::not_found("Route not found")
+    }
 }
 
 /// `POST /_receiver/octopus`: the reference webhook receiver. Counted, but not

@@ -96,12 +96,12 @@ impl ApiError {
     }
 
     /// 404 `NotFoundError` / `NOT_FOUND`.
-    pub(crate) fn not_found(message: &'static str) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "NotFoundError",
             "NOT_FOUND",
-            message.to_string(),
+            message.into(),
         )
     }
 

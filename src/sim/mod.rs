@@ -71,6 +71,11 @@ pub struct SimConfig {
     /// The wait after a failed delivery attempt, doubled after each further failure
     /// (1 s, 2 s, 4 s, 8 s by default; at most 5 attempts per event).
     pub delivery_backoff: Duration,
+    /// How long an asynchronous order (quantity 6 or more) stays `PENDING`: a delay
+    /// drawn uniformly from `(min, max)`. The default, 1 s, is the simulator's choice
+    /// to keep the demo fast; the docs say usually 10 to 60 s (section 8.1), which
+    /// `golive sim --async-delay 10s..60s` gives.
+    pub async_delay: (Duration, Duration),
 }
 
 impl Default for SimConfig {
@@ -83,6 +88,7 @@ impl Default for SimConfig {
             webhook_url: None,
             allow_http_loopback_webhook: false,
             delivery_backoff: Duration::from_secs(1),
+            async_delay: (Duration::from_secs(1), Duration::from_secs(1)),
         }
     }
 }
@@ -264,7 +270,7 @@ pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
     account.set_outbox(events_tx);
     let receiver =
         receiver::Receiver::new(config.scenario, webhook_secret.clone(), shutdown_rx.clone());
-    let app = api::App::new(account, config.latency, receiver);
+    let app = api::App::new(account, config.latency, receiver, config.async_delay);
     let deliveries = outbound::DeliveryLog::default();
     outbound::spawn(
         outbound::Outbound {
@@ -274,6 +280,7 @@ pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
                 .unwrap_or_else(|| format!("http://{addr}{}", receiver::PATH)),
             secret: webhook_secret.clone(),
             backoff: config.delivery_backoff,
+            repeat: config.scenario == Scenario::DuplicateDeliveries,
             log: deliveries.clone(),
             shutdown: shutdown_rx.clone(),
         },
