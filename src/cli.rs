@@ -76,7 +76,11 @@ Examples:
     ///
     /// Prints the base URL and the credentials to use. Point an env at it with
     /// base_url, or use `simulator = true` in the manifest to have `golive check`
-    /// start one by itself.
+    /// start one by itself. Where the Octopus docs leave a value open, the value is
+    /// the simulator's own guess: the wallet.debited/wallet.credited payload
+    /// (wallet_id, currency, amount, balance, transaction_id, order_id), the
+    /// order.failed/order.cancelled payload, the 1s async completion, the client_ids.
+    /// Topups and eSIM are not simulated. See docs/simulator.md.
     Sim(SimArgs),
 
     /// Print the JSON Schema of the report (`--format json`).
