@@ -893,3 +893,32 @@ conformance! {
     unknown_route_is_404_in_the_envelope =>
         row("7.1", get("/api/v1/nothing-here"), 404).check(not_found);
 }
+
+/// Every test `docs/simulator.md`'s conformance table names is a row of this table.
+#[test]
+fn the_docs_table_names_existing_rows() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/simulator.md"))
+        .expect("docs/simulator.md");
+    let me = include_str!("sim_conformance.rs");
+    let table = doc
+        .split("## Conformance table")
+        .nth(1)
+        .and_then(|t| t.split("Behaviours proved by").next())
+        .expect("the conformance table");
+    let mut named = 0;
+    for line in table.lines().filter(|l| l.starts_with("| ")) {
+        if let Some(name) = line.rsplit('`').nth(1)
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !name.is_empty()
+        {
+            named += 1;
+            assert!(
+                me.contains(&format!("    {name} =>")),
+                "{name} is not a row"
+            );
+        }
+    }
+    assert!(named >= 60, "only {named} rows named");
+}

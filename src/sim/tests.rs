@@ -859,3 +859,39 @@ async fn shutdown_stops_serving() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Section 8.1: async orders usually take 10-60 s; the simulator's delay is
+/// configurable (`--async-delay`), 1 s by default.
+#[tokio::test]
+async fn async_delay_is_configurable() {
+    assert_eq!(
+        SimConfig::default().async_delay,
+        (Duration::from_secs(1), Duration::from_secs(1))
+    );
+    let h = start(SimConfig {
+        async_delay: (Duration::from_millis(2500), Duration::from_millis(3000)),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let c = Client::new();
+    let t = token(&c, &h).await;
+    let body = json!({"product_id": 123, "denomination": 10, "quantity": 6});
+    let r = post(&c, &h, "/api/v1/orders", &body, Some(&t)).await;
+    let o: Value = r.json().await.unwrap();
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let r = get(&c, &h, &format!("/api/v1/orders/{}", o["id"]), Some(&t)).await;
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "PENDING", "still pending after 1.5 s");
+    let delivered = loop {
+        let r = get(&c, &h, &format!("/api/v1/orders/{}", o["id"]), Some(&t)).await;
+        let v: Value = r.json().await.unwrap();
+        if v["status"] == "DELIVERED" {
+            break started.elapsed();
+        }
+        assert!(started.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(delivered >= Duration::from_millis(2000), "{delivered:?}");
+}
