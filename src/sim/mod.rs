@@ -165,7 +165,9 @@ impl SimHandle {
 
     /// The webhook-worthy events recorded so far (oldest first, at most the last
     /// 1000): `wallet.debited` for every order, `order.delivered` when an order
-    /// completes. Each is delivered ([`SimHandle::deliveries`]).
+    /// completes and, in [`Scenario::FulfilmentFailures`], `order.failed`,
+    /// `order.partially_delivered`, `order.cancelled` and `wallet.credited`. Each is
+    /// delivered ([`SimHandle::deliveries`]).
     pub fn events(&self) -> Vec<SimEvent> {
         self.app.lock().events()
     }

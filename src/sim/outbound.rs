@@ -1,5 +1,5 @@
 //! Outbound webhook deliveries: every event the simulated account records
-//! (`wallet.debited`, `order.delivered`) is POSTed, signed exactly as Octopus signs
+//! (`wallet.*`, `order.*`) is POSTed, signed exactly as Octopus signs
 //! (`crate::webhook`), to the registered URL, which is the simulator's own reference
 //! receiver unless [`super::SimConfig::webhook_url`] says otherwise.
 //!
