@@ -661,6 +661,57 @@ fn names_topups_not_simulated(v: &Value, _: &HeaderMap) -> Result<(), String> {
     )
 }
 
+fn header_required(v: &Value, _: &HeaderMap) -> Result<(), String> {
+    error_code(v, "UNAUTHORIZED")?;
+    ensure(
+        v["error"]["message"] == "Authorization header required",
+        "message",
+    )
+}
+
+fn retry_after_message(v: &Value, h: &HeaderMap) -> Result<(), String> {
+    too_many(v, h)?;
+    let secs = h["retry-after"].to_str().map_err(|e| e.to_string())?;
+    ensure(
+        v["error"]["message"] == format!("Rate limit exceeded. Retry after {secs} seconds."),
+        "message does not carry the Retry-After seconds",
+    )
+}
+
+fn one_of_two_with_more(v: &Value, h: &HeaderMap) -> Result<(), String> {
+    pagination_headers(v, h)?;
+    ensure(v.as_array().is_some_and(|a| a.len() == 1), "one item")?;
+    ensure(h["x-has-more"] == "true", "X-Has-More")?;
+    ensure(
+        h["x-page"] == "1" && h["x-total-count"] == "2",
+        "page/total",
+    )
+}
+
+fn only_wallet_2(v: &Value, _: &HeaderMap) -> Result<(), String> {
+    let a = v.as_array().ok_or("not an array")?;
+    ensure(
+        !a.is_empty() && a.iter().all(|t| t["wallet_id"] == 2),
+        "wallet_id filter",
+    )
+}
+
+fn cross_currency_quote(v: &Value, _: &HeaderMap) -> Result<(), String> {
+    let d = &v["charges_details"];
+    ensure(
+        d["source_currency"] == "EUR" && d["destination_currency"] == "USD",
+        "source is the product's currency, destination the wallet's",
+    )
+}
+
+fn order_by_id(v: &Value, _: &HeaderMap) -> Result<(), String> {
+    ensure(v["id"] == 1001 && v["status"] == "DELIVERED", "order 1001")?;
+    ensure(
+        v["vouchers"].as_array().is_some_and(|a| a.len() == 1),
+        "vouchers",
+    )
+}
+
 // ---------------------------------------------------------------------------------
 // The table
 
@@ -706,6 +757,9 @@ conformance! {
         row("3.5", get("/api/v1/wallets"), 401)
             .setup(vec![post("/auth/logout", "")]);
 
+    logout_without_authorization_is_401_header_required =>
+        row("3.5", post("/auth/logout", "").auth(Auth::None), 401).check(header_required);
+
     // 2. Environments
     each_tier_has_its_own_client_id_sandbox =>
         row("2", login(), 200).check(sandbox_client_id);
@@ -743,6 +797,11 @@ conformance! {
     pagination_headers_on_lists =>
         row("4.2", get("/api/v1/transactions?limit=1"), 200).check(pagination_headers);
 
+    list_pages_carry_x_has_more =>
+        row("4.2", get("/api/v1/orders?limit=1"), 200)
+            .setup(vec![order(1).times(2)])
+            .check(one_of_two_with_more);
+
     // 5. Wallets
     wallets_are_a_raw_array_of_documented_elements =>
         row("5.1", get("/api/v1/wallets"), 200).check(wallets_shape);
@@ -756,6 +815,8 @@ conformance! {
         row("5.3", get("/api/v1/transactions"), 200)
             .setup(vec![order(1)])
             .check(newest_first);
+    transactions_filter_on_wallet_id =>
+        row("5.3", get("/api/v1/transactions?wallet_id=2"), 200).check(only_wallet_2);
     transactions_wallet_id_zero_is_400 =>
         row("5.3", get("/api/v1/transactions?wallet_id=0"), 400).check(validation_failure);
 
@@ -780,6 +841,8 @@ conformance! {
             .tier(Tier::Production)
             .setup(vec![login().times(10)])
             .check(unauthorized);
+    rate_limit_message_carries_the_retry_after_seconds =>
+        row("6", login().times(11), 429).tier(Tier::Production).check(retry_after_message);
     rate_limited_answers_429_with_retry_after =>
         row("6", login(), 429).scenario(Scenario::RateLimited).check(too_many);
 
@@ -815,6 +878,13 @@ conformance! {
     charges_return_the_documented_quote =>
         row("8.3", post("/api/v1/products/123/charges", r#"{"denomination":50,"quantity":5}"#), 200)
             .check(quote_shape);
+    cross_currency_quote_names_source_and_destination =>
+        row("8.3", post("/api/v1/products/456/charges", r#"{"denomination":50,"quantity":1,"wallet_id":1}"#), 200)
+            .check(cross_currency_quote);
+    order_by_id_returns_the_raw_order_with_codes =>
+        row("8.1", get("/api/v1/orders/1001"), 200)
+            .setup(vec![order(1)])
+            .check(order_by_id);
     charges_denomination_out_of_range_is_400 =>
         row("8.3", post("/api/v1/products/123/charges", r#"{"denomination":0,"quantity":1}"#), 400)
             .check(validation_failure);
