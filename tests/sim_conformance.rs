@@ -992,3 +992,33 @@ fn the_docs_table_names_existing_rows() {
     }
     assert!(named >= 60, "only {named} rows named");
 }
+
+/// `golive sim` refuses a reversed `--async-delay` range and a plain `http://`
+/// `--webhook-url` (section 10.1) with a usage error, before listening.
+#[test]
+fn golive_sim_refuses_a_reversed_delay_and_a_plain_http_webhook_url() {
+    for (args, needle) in [
+        (&["--async-delay", "60s..10s"][..], "async-delay"),
+        (&["--async-delay", "soon"][..], "async-delay"),
+        (
+            &["--webhook-url", "http://hooks.example.com/h"][..],
+            "https",
+        ),
+        (
+            &["--webhook-url", "http://127.0.0.1:9/h"][..],
+            "allow-http-loopback-webhook",
+        ),
+    ] {
+        let out = assert_cmd::Command::cargo_bin("golive")
+            .unwrap()
+            .args(["sim", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .timeout(Duration::from_secs(20))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}
