@@ -379,6 +379,8 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
                 &fixed,
             )));
         }
+        sim::check_webhook_url(url, args.allow_http_loopback_webhook)
+            .map_err(|e| usage(format!("--webhook-url: {e}")))?;
     }
     let scenario =
         Scenario::parse(&args.scenario).ok_or_else(|| unknown_scenario(&args.scenario))?;
@@ -388,6 +390,8 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
         scenario,
         latency: args.latency.unwrap_or_default(),
         webhook_url: args.webhook_url.clone(),
+        allow_http_loopback_webhook: args.allow_http_loopback_webhook,
+        async_delay: args.async_delay.unwrap_or(SimConfig::default().async_delay),
         ..SimConfig::default()
     };
     let handle = sim::start(config.clone())
@@ -406,13 +410,15 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
         "golive simulator: {tier} tier, scenario {scenario}, listening on {url}\n\
          \n\
          \x20 base_url     {url}\n\
-         \x20 api_key      {key}\n\
-         \x20 api_secret   {secret}\n\
+         \x20 api_key      {key} (log in with it as \"username\")\n\
+         \x20 api_secret   {secret} (log in with it as \"password\")\n\
          \x20 client IP    {ip} (as the simulated API sees you; allowlist: {allow})\n\
          \x20 IP echo      {url}/ip\n\
          \x20 receiver     {receiver} (reference webhook receiver)\n\
          \x20 webhook key  {whsec} (signs its deliveries; the receiver verifies with it)\n\
          \x20 deliveries   {deliveries}\n\
+         \n\
+         {getting_started}\
          \n\
          These are the simulator's own throw-away credentials. To check against it:\n\
          \n\
@@ -432,6 +438,7 @@ async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
         ip = handle.client_ip(),
         receiver = handle.receiver_url(),
         whsec = handle.webhook_secret().expose(),
+        getting_started = sim_getting_started(&handle),
         deliveries = config.webhook_url.as_deref().map_or_else(
             || "order and wallet events go to the reference receiver".to_string(),
             |u| format!("order and wallet events go to {u}, retried on non-2xx"),
@@ -472,6 +479,26 @@ fn listen_warning(addr: std::net::SocketAddr) -> Option<String> {
         "the simulator serves {where_} ({addr}): anyone who can reach this machine can use it with the credentials printed below; use --listen 127.0.0.1:{} to keep it local",
         addr.port()
     ))
+}
+
+/// The banner's "first request" block: a working `curl` login (the fields are
+/// `username` and `password`) and the products an order may use.
+fn sim_getting_started(handle: &sim::SimHandle) -> String {
+    let mut out = format!(
+        "Log in (the access token is in .data.access_token):\n\
+         \n\
+         \x20 curl -s -X POST {url}/auth/login -H 'Content-Type: application/json' \\\n\
+         \x20   -d '{{\"username\":\"{key}\",\"password\":\"{secret}\"}}'\n\
+         \n\
+         Products an order may use (POST /api/v1/orders; quantity 1-5 is delivered at once, 6-5000 later):\n",
+        url = handle.base_url(),
+        key = handle.api_key().expose(),
+        secret = handle.api_secret().expose(),
+    );
+    for line in sim::product_lines() {
+        out.push_str(&format!("  {line}\n"));
+    }
+    out
 }
 
 /// `raw` with whatever stands between `scheme://` and the last `@` of the authority

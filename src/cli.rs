@@ -96,7 +96,11 @@ Examples:
     ///
     /// Prints the base URL and the credentials to use. Point an env at it with
     /// base_url, or use `simulator = true` in the manifest to have `golive check`
-    /// start one by itself.
+    /// start one by itself. Where the Octopus docs leave a value open, the value is
+    /// the simulator's own guess: the wallet.debited/wallet.credited payload
+    /// (wallet_id, currency, amount, balance, transaction_id, order_id), the
+    /// order.failed/order.cancelled payload, the 1s async completion, the client_ids.
+    /// Topups and eSIM are not simulated. See docs/simulator.md.
     Sim(SimArgs),
 
     /// Print the JSON Schema of the report (`--format json`).
@@ -468,7 +472,8 @@ pub struct SimArgs {
     pub tier: TierArg,
 
     /// Misbehave on purpose. API: healthy, low-balance, blocked-ip, wrong-tier,
-    /// rate-limited. Webhook receiver: receiver-no-verify, receiver-reserializes,
+    /// rate-limited, vouchers-disabled, postpaid, fulfilment-failures, flaky,
+    /// duplicate-deliveries. Webhook receiver: receiver-no-verify, receiver-reserializes,
     /// receiver-rejects-duplicates, receiver-slow, receiver-hangs,
     /// receiver-no-replay-check, receiver-rejects-unknown, receiver-down,
     /// receiver-wrong-secret.
@@ -480,9 +485,22 @@ pub struct SimArgs {
     pub latency: Option<std::time::Duration>,
 
     /// Deliver the simulator's signed webhook events (orders, wallet debits) to this
-    /// URL instead of its own reference receiver.
+    /// URL instead of its own reference receiver. It must be https://, as Octopus
+    /// registers only HTTPS webhook URLs.
     #[arg(long, value_name = "URL")]
     pub webhook_url: Option<String>,
+
+    /// For local development: accept a plain http:// --webhook-url whose host is a
+    /// loopback address (127.0.0.1, ::1, localhost). Octopus itself never delivers
+    /// over plain HTTP.
+    #[arg(long)]
+    pub allow_http_loopback_webhook: bool,
+
+    /// How long an asynchronous order (quantity 6 or more) stays PENDING: a
+    /// duration (default 1s, the simulator's choice, to keep the demo fast) or a
+    /// range drawn from uniformly, e.g. 10s..60s (the documented "usually 10 to 60 s").
+    #[arg(long, value_name = "DURATION[..DURATION]", value_parser = parse_delay_range)]
+    pub async_delay: Option<(std::time::Duration, std::time::Duration)>,
 }
 
 /// Arguments of `golive explain`.
@@ -541,6 +559,22 @@ impl From<TierArg> for crate::tier::Tier {
             TierArg::Production => crate::tier::Tier::Production,
         }
     }
+}
+
+/// `5s` or `10s..60s` (min at most max).
+fn parse_delay_range(s: &str) -> Result<(std::time::Duration, std::time::Duration), String> {
+    let one = |t: &str| crate::duration::parse(t.trim()).map_err(|e| e.to_string());
+    let (lo, hi) = match s.split_once("..") {
+        Some((a, b)) => (one(a)?, one(b)?),
+        None => {
+            let d = one(s)?;
+            (d, d)
+        }
+    };
+    if lo > hi {
+        return Err("the range's first duration must not exceed the second".into());
+    }
+    Ok((lo, hi))
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

@@ -235,6 +235,8 @@ async fn prepare(
             sim::start(SimConfig {
                 tier: env.tier,
                 scenario,
+                // golive's own webhook check talks plain http to loopback.
+                allow_http_loopback_webhook: true,
                 ..SimConfig::default()
             })
             .await

@@ -3,9 +3,13 @@
 //! bearer token), mapping HTTP onto the account rules in `state.rs`.
 //!
 //! Decision order for a request, the same on every route: it is counted, then the
-//! simulated client IP is checked against the allowlist (403), then its rate-limit
-//! class is charged (429), then the bearer token is checked (401), then the body or
-//! query is validated (400) and the business rules run. Handlers take their body,
+//! simulated client IP is checked against the allowlist (403), then the bearer token
+//! is checked (401), then its rate-limit class is charged (429), then the body or
+//! query is validated (400) and the business rules run. Limits are per client account
+//! (octopus-api.md section 6), so only a request the account can be identified by
+//! consumes its quota: a request with no or a bad token gets 401 and charges nothing,
+//! and `/auth/login` and `/auth/refresh` charge their class only once the credentials
+//! or the refresh token are valid (a failed login is 400/401, never 429). Handlers take their body,
 //! path and query as `Result`s so that a rejection still yields the Octopus envelope
 //! (never axum's plain-text answers) and the request is still counted.
 
@@ -23,19 +27,24 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
+use super::Scenario;
 use super::error::ApiError;
 use super::receiver::{self, Receiver};
-use super::state::{OrderRequest, RateClass, SimState, currencies_json};
+use super::state::{
+    OrderRequest, RateClass, SimState, categories_json, currencies_json, product_by_id,
+    products_json,
+};
 use crate::ksuid;
 
 /// Request bodies above this are refused (413).
 const BODY_LIMIT: usize = 1024 * 1024;
-/// How long an asynchronous order stays `PENDING`.
-const ASYNC_DELIVERY_DELAY: Duration = Duration::from_secs(1);
 /// Upper bound of `limit` on list endpoints (documented 1–10,000).
 const MAX_LIMIT: usize = 10_000;
 /// Default `limit` on list endpoints.
 const DEFAULT_LIMIT: usize = 50;
+/// `limit` of `GET /api/v1/products`: default 10, range 1–500 (the legacy products
+/// page, section 4.2).
+const PRODUCTS_LIMITS: (usize, usize) = (10, 500);
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -46,16 +55,48 @@ pub(crate) struct App {
     state: Arc<Mutex<SimState>>,
     latency: Duration,
     receiver: Receiver,
+    /// How long an asynchronous order stays `PENDING`: uniform in this range.
+    async_delay: (Duration, Duration),
+    /// API requests seen, for [`Scenario::Flaky`].
+    flaky_counter: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl App {
     /// Wraps a fresh account and its reference receiver.
-    pub(crate) fn new(state: SimState, latency: Duration, receiver: Receiver) -> Self {
+    pub(crate) fn new(
+        state: SimState,
+        latency: Duration,
+        receiver: Receiver,
+        async_delay: (Duration, Duration),
+    ) -> Self {
         App {
             state: Arc::new(Mutex::new(state)),
             latency,
             receiver,
+            async_delay,
+            flaky_counter: Arc::default(),
         }
+    }
+
+    /// In [`Scenario::Flaky`], every third API request (the 3rd, 6th, …) gets a 5xx
+    /// in the error envelope, in turn 500, 502, 503, 504, before anything else
+    /// happens (no effect, no quota charged): the simulator's choice of share and
+    /// rule, so that retry code is exercised predictably.
+    fn flaky_failure(&self) -> Option<ApiError> {
+        if self.lock().scenario() != Scenario::Flaky {
+            return None;
+        }
+        let n = self
+            .flaky_counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        if !n.is_multiple_of(3) {
+            return None;
+        }
+        let status = [500, 502, 503, 504][((n / 3 - 1) % 4) as usize];
+        Some(ApiError::for_status(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        ))
     }
 
     /// The reference webhook receiver.
@@ -69,19 +110,20 @@ impl App {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Counts the request, then applies the allowlist, the rate limit and, where the
-    /// route needs it, the bearer token.
+    /// Counts the request, then applies the allowlist and, where the route needs it,
+    /// the bearer token and then the rate limit. Login and refresh are charged by
+    /// their handlers, once the credentials are known to be the account's.
     fn guard(&self, route: Route, headers: &HeaderMap) -> Result<(), ApiError> {
         let mut st = self.lock();
         st.count(route.key());
         if !st.ip_allowed() {
             return Err(ApiError::ip_forbidden());
         }
-        if let Some(class) = route.class() {
-            st.rate_check(class, Instant::now())?;
-        }
         if route.needs_bearer() {
             st.authorize(headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()))?;
+            if let Some(class) = route.class() {
+                st.rate_check(class, Instant::now())?;
+            }
         }
         Ok(())
     }
@@ -100,6 +142,10 @@ enum Route {
     ListOrders,
     GetOrder,
     Charges,
+    Products,
+    GetProduct,
+    Categories,
+    GetTransaction,
 }
 
 impl Route {
@@ -115,6 +161,10 @@ impl Route {
             Route::ListOrders => "GET /api/v1/orders",
             Route::GetOrder => "GET /api/v1/orders/:id",
             Route::Charges => "POST /api/v1/products/:id/charges",
+            Route::Products => "GET /api/v1/products",
+            Route::GetProduct => "GET /api/v1/products/:id",
+            Route::Categories => "GET /api/v1/categories",
+            Route::GetTransaction => "GET /api/v1/transactions/:id",
         }
     }
 
@@ -128,7 +178,11 @@ impl Route {
             | Route::Currencies
             | Route::Transactions
             | Route::ListOrders
-            | Route::GetOrder => Some(RateClass::Get),
+            | Route::GetOrder
+            | Route::Products
+            | Route::GetProduct
+            | Route::Categories
+            | Route::GetTransaction => Some(RateClass::Get),
             Route::CreateOrder => Some(RateClass::Orders),
             Route::Charges => Some(RateClass::Charges),
         }
@@ -162,6 +216,10 @@ fn api_router(app: App) -> Router {
         .route("/api/v1/wallets", get(wallets))
         .route("/api/v1/currencies", get(currencies))
         .route("/api/v1/transactions", get(transactions))
+        .route("/api/v1/transactions/{id}", get(get_transaction))
+        .route("/api/v1/products", get(products))
+        .route("/api/v1/products/{id}", get(get_product))
+        .route("/api/v1/categories", get(categories))
         .route("/api/v1/orders", post(create_order).get(list_orders))
         .route("/api/v1/orders/{id}", get(get_order))
         .route("/api/v1/products/{id}/charges", post(charges))
@@ -188,7 +246,15 @@ async fn frame(State(app): State<App>, req: Request, next: Next) -> Response {
     if !app.latency.is_zero() {
         tokio::time::sleep(app.latency).await;
     }
-    let mut resp = next.run(req).await;
+    let api = path.starts_with("/api/") || path.starts_with("/auth/");
+    let flaky = if api { app.flaky_failure() } else { None };
+    let mut resp = match flaky {
+        Some(e) => {
+            app.lock().count(&format!("{method} (flaky 5xx)"));
+            e.into_response()
+        }
+        None => next.run(req).await,
+    };
     if !resp.status().is_success() && !is_json(&resp) {
         resp = ApiError::for_status(resp.status()).into_response();
     }
@@ -217,8 +283,24 @@ fn is_json(resp: &Response) -> bool {
 // ---------------------------------------------------------------------------------
 // Input helpers
 
-/// The body as a JSON object. An empty body counts as `{}`.
-fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, ApiError> {
+/// Whether `Content-Type` is `application/json` (parameters such as `charset` allowed).
+fn is_json_request(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The body of a POST as a JSON object. An empty body counts as `{}`. A body that is
+/// not empty must come with `Content-Type: application/json` (octopus-api.md section
+/// 4.1: required on POST/PUT/PATCH); without it the answer is 400
+/// `ValidationException` / `VALIDATION_FAILURE` (the docs name no status for this
+/// case: the simulator's choice). An empty body (logout has none) needs no type.
+fn json_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>, ApiError> {
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::payload_too_large()
@@ -228,6 +310,11 @@ fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, 
     })?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
+    }
+    if !is_json_request(headers) {
+        return Err(ApiError::validation(
+            "Content-Type must be application/json",
+        ));
     }
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
@@ -309,8 +396,17 @@ fn order_fields(obj: &Map<String, Value>, product_id: i64) -> Result<OrderReques
     })
 }
 
-/// `page` and `limit` query parameters (defaults 1 and 50).
+/// `page` and `limit` query parameters (defaults 1 and 50, `limit` 1–10,000).
 fn page_params(q: &HashMap<String, String>) -> Result<(usize, usize), ApiError> {
+    page_params_within(q, DEFAULT_LIMIT, MAX_LIMIT)
+}
+
+/// `page` and `limit` with a list's own `limit` default and maximum.
+fn page_params_within(
+    q: &HashMap<String, String>,
+    default_limit: usize,
+    max_limit: usize,
+) -> Result<(usize, usize), ApiError> {
     let page = match q.get("page") {
         None => 1,
         Some(p) => p
@@ -320,19 +416,99 @@ fn page_params(q: &HashMap<String, String>) -> Result<(usize, usize), ApiError> 
             .ok_or_else(|| ApiError::validation("page must be a positive integer"))?,
     };
     let limit = match q.get("limit") {
-        None => DEFAULT_LIMIT,
+        None => default_limit,
         Some(l) => l
             .parse::<usize>()
             .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
+            .filter(|l| (1..=max_limit).contains(l))
             .ok_or_else(|| {
                 ApiError::validation(format!(
-                    "limit must be an integer between 1 and {MAX_LIMIT}"
+                    "limit must be an integer between 1 and {max_limit}"
                 ))
             })?,
     };
     Ok((page, limit))
 }
+
+/// The `sort` query parameter (octopus-api.md section 4.2): a JSON object such as
+/// `{"Field":"id","Direction":"ASC"}`, default `id DESC`. `Field` must be one of
+/// `fields` (the sortable fields of the list); `Direction` is `ASC` or `DESC` (any
+/// case) and defaults to `DESC` when absent. Anything else is 400
+/// `VALIDATION_FAILURE`. The docs give neither the sortable fields nor the error for
+/// a malformed value: both are the simulator's choice.
+fn sort_param(
+    q: &HashMap<String, String>,
+    fields: &[&'static str],
+) -> Result<(&'static str, bool), ApiError> {
+    let Some(raw) = q.get("sort") else {
+        return Ok(("id", false));
+    };
+    let invalid = || {
+        ApiError::validation(format!(
+            "sort must be a JSON object like {{\"Field\":\"id\",\"Direction\":\"ASC\"}} with Field one of {}",
+            fields.join(", ")
+        ))
+    };
+    let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(raw) else {
+        return Err(invalid());
+    };
+    let field = obj
+        .get("Field")
+        .and_then(Value::as_str)
+        .and_then(|f| fields.iter().find(|k| **k == f))
+        .copied()
+        .ok_or_else(invalid)?;
+    let ascending = match obj.get("Direction") {
+        None | Some(Value::Null) => false,
+        Some(Value::String(d)) if d.eq_ignore_ascii_case("asc") => true,
+        Some(Value::String(d)) if d.eq_ignore_ascii_case("desc") => false,
+        Some(_) => return Err(invalid()),
+    };
+    Ok((field, ascending))
+}
+
+/// Orders `items` by `field` (numbers numerically, strings as text, `null` first),
+/// ties by `id` in the same direction.
+fn apply_sort(items: &mut [Value], (field, ascending): (&str, bool)) {
+    fn cmp(a: &Value, b: &Value) -> std::cmp::Ordering {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => x
+                .as_f64()
+                .unwrap_or(0.0)
+                .total_cmp(&y.as_f64().unwrap_or(0.0)),
+            (Value::String(x), Value::String(y)) => x.cmp(y),
+            (Value::Null, Value::Null) => std::cmp::Ordering::Equal,
+            (Value::Null, _) => std::cmp::Ordering::Less,
+            (_, Value::Null) => std::cmp::Ordering::Greater,
+            _ => a.to_string().cmp(&b.to_string()),
+        }
+    }
+    items.sort_by(|a, b| {
+        let o = cmp(&a[field], &b[field]).then_with(|| cmp(&a["id"], &b["id"]));
+        if ascending { o } else { o.reverse() }
+    });
+}
+
+/// Sortable fields of `GET /api/v1/products` (the simulator's choice).
+const PRODUCT_SORT_FIELDS: &[&str] = &["id", "name", "currency_id", "category_id"];
+
+/// Sortable fields of `GET /api/v1/transactions` (the simulator's choice).
+const TRANSACTION_SORT_FIELDS: &[&str] = &[
+    "id",
+    "amount",
+    "created_at",
+    "wallet_id",
+    "transaction_type",
+];
+/// Sortable fields of `GET /api/v1/orders` (the simulator's choice).
+const ORDER_SORT_FIELDS: &[&str] = &[
+    "id",
+    "amount",
+    "created_at",
+    "status",
+    "product_id",
+    "quantity",
+];
 
 fn query_map(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
@@ -378,13 +554,14 @@ async fn login(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     app.guard(Route::Login, &headers)?;
-    let obj = json_body(body)?;
+    let obj = json_body(&headers, body)?;
     let (Some(username), Some(password)) = (
         non_empty_str(&obj, "username"),
         non_empty_str(&obj, "password"),
     ) else {
         return Err(ApiError::validation("Username and password are required"));
     };
+    // The quota is charged inside, once the credentials are the account's.
     let data = app.lock().login(username, password)?;
     Ok(Json(json!({"success": true, "data": data})).into_response())
 }
@@ -396,7 +573,7 @@ async fn refresh(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     app.guard(Route::Refresh, &headers)?;
-    let obj = json_body(body)?;
+    let obj = json_body(&headers, body)?;
     let Some(token) = non_empty_str(&obj, "refresh_token") else {
         return Err(ApiError::validation("Refresh token is required"));
     };
@@ -445,8 +622,63 @@ async fn transactions(
                 .ok_or_else(|| ApiError::validation("wallet_id must be a positive integer"))?,
         ),
     };
-    let items = app.lock().transactions_json(wallet_id);
+    let sort = sort_param(&q, TRANSACTION_SORT_FIELDS)?;
+    let mut items = app.lock().transactions_json(wallet_id);
+    apply_sort(&mut items, sort);
     Ok(paginated(items, page, limit))
+}
+
+/// `GET /api/v1/transactions/:id` (path presumed, section 5.3).
+async fn get_transaction(
+    State(app): State<App>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Answer {
+    app.guard(Route::GetTransaction, &headers)?;
+    let not_found = || ApiError::not_found("Transaction not found");
+    let id = id
+        .ok()
+        .and_then(|Path(id)| id.parse::<i64>().ok())
+        .ok_or_else(not_found)?;
+    let t = app.lock().transaction_json(id).ok_or_else(not_found)?;
+    Ok(Json(t).into_response())
+}
+
+/// `GET /api/v1/products?page&limit&sort` (`limit` default 10, 1–500).
+async fn products(
+    State(app): State<App>,
+    headers: HeaderMap,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Answer {
+    app.guard(Route::Products, &headers)?;
+    let q = query_map(query)?;
+    let (page, limit) = page_params_within(&q, PRODUCTS_LIMITS.0, PRODUCTS_LIMITS.1)?;
+    let sort = sort_param(&q, PRODUCT_SORT_FIELDS)?;
+    let mut items = products_json();
+    apply_sort(&mut items, sort);
+    Ok(paginated(items, page, limit))
+}
+
+/// `GET /api/v1/products/:id`.
+async fn get_product(
+    State(app): State<App>,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+) -> Answer {
+    app.guard(Route::GetProduct, &headers)?;
+    let product = id
+        .ok()
+        .and_then(|Path(id)| id.parse::<i64>().ok())
+        .and_then(product_by_id)
+        .ok_or_else(|| ApiError::not_found("Product not found"))?;
+    Ok(Json(product).into_response())
+}
+
+/// `GET /api/v1/categories` (400 `INVALID_FEATURE` when vouchers are off).
+async fn categories(State(app): State<App>, headers: HeaderMap) -> Answer {
+    app.guard(Route::Categories, &headers)?;
+    let scenario = app.lock().scenario();
+    Ok(Json(categories_json(scenario)?).into_response())
 }
 
 /// `POST /api/v1/orders`.
@@ -456,7 +688,7 @@ async fn create_order(
     body: Result<Bytes, BytesRejection>,
 ) -> Answer {
     app.guard(Route::CreateOrder, &headers)?;
-    let obj = json_body(body)?;
+    let obj = json_body(&headers, body)?;
     let product_id = positive_int(&obj, "product_id")?;
     let mut req = order_fields(&obj, product_id)?;
     req.client_reference = match obj.get("client_reference") {
@@ -488,11 +720,21 @@ async fn create_order(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-/// Completes an asynchronous order after [`ASYNC_DELIVERY_DELAY`]. `SimState::deliver`
-/// records the `order.delivered` event, which the delivery task then sends.
+/// Completes an asynchronous order after a delay drawn uniformly from
+/// [`super::SimConfig::async_delay`]. `SimState::deliver` records the `order.*`
+/// event, which the delivery task then sends.
 fn schedule_delivery(app: App, order_id: i64) {
+    let (lo, hi) = app.async_delay;
+    let delay = if hi > lo {
+        let span = (hi - lo).as_millis().min(u128::from(u64::MAX)) as u64;
+        let mut b = [0u8; 8];
+        let r = getrandom::fill(&mut b).map_or(0, |()| u64::from_le_bytes(b));
+        lo + Duration::from_millis(r % (span + 1))
+    } else {
+        lo
+    };
     tokio::spawn(async move {
-        tokio::time::sleep(ASYNC_DELIVERY_DELAY).await;
+        tokio::time::sleep(delay).await;
         app.lock().deliver(order_id);
     });
 }
@@ -506,9 +748,11 @@ async fn list_orders(
     app.guard(Route::ListOrders, &headers)?;
     let q = query_map(query)?;
     let (page, limit) = page_params(&q)?;
-    let items = app
+    let sort = sort_param(&q, ORDER_SORT_FIELDS)?;
+    let mut items = app
         .lock()
         .orders_json(q.get("client_reference").map(String::as_str));
+    apply_sort(&mut items, sort);
     Ok(paginated(items, page, limit))
 }
 
@@ -540,7 +784,7 @@ async fn charges(
         .ok()
         .and_then(|Path(id)| id.parse::<i64>().ok())
         .ok_or_else(|| ApiError::not_found("Product not found"))?;
-    let obj = json_body(body)?;
+    let obj = json_body(&headers, body)?;
     let req = order_fields(&obj, product_id)?;
     let quote = app.lock().charges(&req)?;
     Ok(Json(quote).into_response())
@@ -586,10 +830,23 @@ fn unmatched_key(method: &Method) -> String {
     format!("{name} (unmatched)")
 }
 
-/// Unknown route, or a known path with another method: 404 in the envelope.
-async fn unmatched(State(app): State<App>, method: Method) -> ApiError {
+/// Unknown route, or a known path with another method: 404 in the envelope. The
+/// topup and eSIM verticals (sections 8.4, 8.5) are documented but not simulated:
+/// their paths get a 404 that says so.
+async fn unmatched(State(app): State<App>, method: Method, uri: axum::http::Uri) -> ApiError {
     app.lock().count(&unmatched_key(&method));
-    ApiError::not_found("Route not found")
+    let path = uri.path();
+    if path.starts_with("/api/v1/topups") {
+        ApiError::not_found(
+            "Topups (POST /api/v1/topups/orders, /api/v1/topups/charges, ...) are not simulated by golive sim; use the Octopus sandbox",
+        )
+    } else if path.starts_with("/api/v1/esim") {
+        ApiError::not_found(
+            "eSIM (POST /api/v1/esim/orders, /api/v1/esim/products, ...) is not simulated by golive sim; use the Octopus sandbox",
+        )
+    } else {
+        ApiError::not_found("Route not found")
+    }
 }
 
 /// `POST /_receiver/octopus`: the reference webhook receiver. Counted, but not

@@ -64,6 +64,17 @@ impl ApiError {
         )
     }
 
+    /// 400 `BadRequestError` / `INVALID_FEATURE` (section 3.6, documented on the
+    /// categories endpoint).
+    pub(crate) fn invalid_feature() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "BadRequestError",
+            "INVALID_FEATURE",
+            "The requested feature is not enabled for this client".to_string(),
+        )
+    }
+
     /// 401 `UnauthorizedError` / `UNAUTHORIZED`.
     pub(crate) fn unauthorized(message: &'static str) -> Self {
         Self::new(
@@ -85,12 +96,12 @@ impl ApiError {
     }
 
     /// 404 `NotFoundError` / `NOT_FOUND`.
-    pub(crate) fn not_found(message: &'static str) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "NotFoundError",
             "NOT_FOUND",
-            message.to_string(),
+            message.into(),
         )
     }
 

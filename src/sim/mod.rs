@@ -39,7 +39,7 @@ use crate::tier::Tier;
 pub use outbound::DeliveryAttempt;
 pub use receiver::ReceivedEvent;
 pub use scenario::Scenario;
-pub use state::SimEvent;
+pub use state::{SimEvent, product_lines};
 
 /// The simulated public egress IP of the caller (a documentation address: it is only
 /// compared with the allowlist, no traffic goes there).
@@ -58,12 +58,24 @@ pub struct SimConfig {
     /// Delay injected before every API response (benchmarks); zero by default. The
     /// reference webhook receiver is not delayed.
     pub latency: Duration,
-    /// Where webhook deliveries go (`http` or `https`); `None`, the default, means
-    /// the simulator's own reference receiver ([`SimHandle::receiver_url`]).
+    /// Where webhook deliveries go; `None`, the default, means the simulator's own
+    /// reference receiver ([`SimHandle::receiver_url`]). It must be `https://`
+    /// (octopus-api.md section 10.1: plain HTTP is rejected), unless
+    /// [`SimConfig::allow_http_loopback_webhook`] allows `http://` to loopback.
     pub webhook_url: Option<String>,
+    /// Opt-in for local development: accept a plain `http://` [`SimConfig::webhook_url`]
+    /// whose host is a loopback address (`127.0.0.0/8`, `::1`, `localhost`). Off by
+    /// default. The simulator's own reference receiver is always served over plain
+    /// HTTP on loopback and needs no opt-in.
+    pub allow_http_loopback_webhook: bool,
     /// The wait after a failed delivery attempt, doubled after each further failure
     /// (1 s, 2 s, 4 s, 8 s by default; at most 5 attempts per event).
     pub delivery_backoff: Duration,
+    /// How long an asynchronous order (quantity 6 or more) stays `PENDING`: a delay
+    /// drawn uniformly from `(min, max)`. The default, 1 s, is the simulator's choice
+    /// to keep the demo fast; the docs say usually 10 to 60 s (section 8.1), which
+    /// `golive sim --async-delay 10s..60s` gives.
+    pub async_delay: (Duration, Duration),
 }
 
 impl Default for SimConfig {
@@ -74,7 +86,9 @@ impl Default for SimConfig {
             scenario: Scenario::Healthy,
             latency: Duration::ZERO,
             webhook_url: None,
+            allow_http_loopback_webhook: false,
             delivery_backoff: Duration::from_secs(1),
+            async_delay: (Duration::from_secs(1), Duration::from_secs(1)),
         }
     }
 }
@@ -151,7 +165,9 @@ impl SimHandle {
 
     /// The webhook-worthy events recorded so far (oldest first, at most the last
     /// 1000): `wallet.debited` for every order, `order.delivered` when an order
-    /// completes. Each is delivered ([`SimHandle::deliveries`]).
+    /// completes and, in [`Scenario::FulfilmentFailures`], `order.failed`,
+    /// `order.partially_delivered`, `order.cancelled` and `wallet.credited`. Each is
+    /// delivered ([`SimHandle::deliveries`]).
     pub fn events(&self) -> Vec<SimEvent> {
         self.app.lock().events()
     }
@@ -161,8 +177,9 @@ impl SimHandle {
         format!("{}{}", self.base_url(), receiver::PATH)
     }
 
-    /// The webhook secret (fake, fixed): the reference receiver verifies with it and
-    /// the simulator signs its deliveries with it.
+    /// The webhook secret of this tier (fake, fixed; each tier has its own): the
+    /// reference receiver verifies with it and the simulator signs its deliveries
+    /// with it.
     pub fn webhook_secret(&self) -> &Secret {
         &self.webhook_secret
     }
@@ -193,8 +210,10 @@ impl Drop for SimHandle {
     }
 }
 
-/// Checks [`SimConfig::webhook_url`]: an absolute `http` or `https` URL.
-fn check_webhook_url(url: &str) -> std::io::Result<()> {
+/// Checks a webhook URL as Octopus registers one (section 10.1: HTTPS only): an
+/// absolute `https` URL with a host, or, with `allow_http_loopback`, an `http` URL
+/// whose host is a loopback address or `localhost` (never resolved).
+pub fn check_webhook_url(url: &str, allow_http_loopback: bool) -> std::io::Result<()> {
     let invalid = |why: &str| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -202,18 +221,42 @@ fn check_webhook_url(url: &str) -> std::io::Result<()> {
         )
     };
     let parsed = url::Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-        return Err(invalid("must be an http or https URL with a host"));
+    let Some(host) = parsed.host() else {
+        return Err(invalid("must be an https URL with a host"));
+    };
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let loopback = match host {
+                url::Host::Ipv4(ip) => ip.is_loopback(),
+                url::Host::Ipv6(ip) => ip.is_loopback(),
+                url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+            };
+            if !loopback {
+                Err(invalid(
+                    "must be https:// (Octopus registers HTTPS webhook URLs only); \
+                     plain http:// is accepted only to a loopback host, with the opt-in",
+                ))
+            } else if !allow_http_loopback {
+                Err(invalid(
+                    "must be https:// (Octopus registers HTTPS webhook URLs only); \
+                     for local development, opt in to plain http:// on loopback \
+                     (golive sim --allow-http-loopback-webhook)",
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Err(invalid("must be an https URL with a host")),
     }
-    Ok(())
 }
 
 /// Binds `config.listen`, spawns the simulator (and its webhook delivery task) on the
 /// current tokio runtime and returns once it is listening. Fails when the address
-/// cannot be bound or [`SimConfig::webhook_url`] is not an `http(s)` URL.
+/// cannot be bound or [`SimConfig::webhook_url`] fails [`check_webhook_url`].
 pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
     if let Some(url) = &config.webhook_url {
-        check_webhook_url(url)?;
+        check_webhook_url(url, config.allow_http_loopback_webhook)?;
     }
     let client = outbound::client().map_err(std::io::Error::other)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
@@ -221,7 +264,7 @@ pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
     let client_ip = DEFAULT_CLIENT_IP;
     let allowlist = state::allowlist_for(config.scenario);
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let webhook_secret = Secret::new(receiver::WEBHOOK_SECRET);
+    let webhook_secret = Secret::new(receiver::webhook_secret(config.tier));
 
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let mut account =
@@ -229,7 +272,7 @@ pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
     account.set_outbox(events_tx);
     let receiver =
         receiver::Receiver::new(config.scenario, webhook_secret.clone(), shutdown_rx.clone());
-    let app = api::App::new(account, config.latency, receiver);
+    let app = api::App::new(account, config.latency, receiver, config.async_delay);
     let deliveries = outbound::DeliveryLog::default();
     outbound::spawn(
         outbound::Outbound {
@@ -239,6 +282,7 @@ pub async fn start(config: SimConfig) -> std::io::Result<SimHandle> {
                 .unwrap_or_else(|| format!("http://{addr}{}", receiver::PATH)),
             secret: webhook_secret.clone(),
             backoff: config.delivery_backoff,
+            repeat: config.scenario == Scenario::DuplicateDeliveries,
             log: deliveries.clone(),
             shutdown: shutdown_rx.clone(),
         },

@@ -1,5 +1,5 @@
 //! Outbound webhook deliveries: every event the simulated account records
-//! (`wallet.debited`, `order.delivered`) is POSTed, signed exactly as Octopus signs
+//! (`wallet.*`, `order.*`) is POSTed, signed exactly as Octopus signs
 //! (`crate::webhook`), to the registered URL, which is the simulator's own reference
 //! receiver unless [`super::SimConfig::webhook_url`] says otherwise.
 //!
@@ -77,6 +77,10 @@ pub(crate) struct Outbound {
     pub(crate) backoff: Duration,
     /// Where attempts are recorded.
     pub(crate) log: DeliveryLog,
+    /// Deliver every event twice (section 10.6: events "can arrive more than once"):
+    /// once acknowledged, the same event (same `X-Event-ID` and body) is delivered
+    /// again, with its own retries. [`super::Scenario::DuplicateDeliveries`].
+    pub(crate) repeat: bool,
     /// Becomes `true` when the simulator stops; deliveries stop with it.
     pub(crate) shutdown: watch::Receiver<bool>,
 }
@@ -137,19 +141,35 @@ async fn deliver(out: Arc<Outbound>, client: reqwest::Client, event: SimEvent) {
         &event.id,
         event.event_type,
         &event.created_at.to_string(),
-        event.data,
+        event.data.clone(),
     );
+    let rounds = if out.repeat { 2 } else { 1 };
+    for _ in 0..rounds {
+        if !deliver_once(&out, &client, &event, &body, &mut shutdown).await {
+            return;
+        }
+    }
+}
+
+/// One delivery of an event with its retries; `true` when it was acknowledged.
+async fn deliver_once(
+    out: &Outbound,
+    client: &reqwest::Client,
+    event: &SimEvent,
+    body: &[u8],
+    shutdown: &mut watch::Receiver<bool>,
+) -> bool {
     let url = loggable(&out.url);
     for attempt in 1..=MAX_ATTEMPTS {
         if *shutdown.borrow() {
-            return;
+            return false;
         }
         let delivery = Delivery::signed(
             out.secret.expose().as_bytes(),
             &event.id,
             event.event_type,
             jiff::Timestamp::now().as_second(),
-            body.clone(),
+            body.to_vec(),
         );
         let mut request = client.post(&out.url).timeout(ATTEMPT_TIMEOUT);
         for (name, value) in delivery.headers() {
@@ -158,7 +178,7 @@ async fn deliver(out: Arc<Outbound>, client: reqwest::Client, event: SimEvent) {
         let request = request.body(delivery.body);
         let status = tokio::select! {
             answer = request.send() => answer.ok().map(|r| r.status().as_u16()),
-            _ = shutdown.wait_for(|stop| *stop) => return,
+            _ = shutdown.wait_for(|stop| *stop) => return false,
         };
         tracing::info!(
             target: "golive::sim",
@@ -176,15 +196,19 @@ async fn deliver(out: Arc<Outbound>, client: reqwest::Client, event: SimEvent) {
             attempt,
             status,
         });
-        if status.is_some_and(|s| (200..300).contains(&s)) || attempt == MAX_ATTEMPTS {
-            return;
+        if status.is_some_and(|s| (200..300).contains(&s)) {
+            return true;
+        }
+        if attempt == MAX_ATTEMPTS {
+            return false;
         }
         let wait = out.backoff.saturating_mul(1 << (attempt - 1));
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            _ = shutdown.wait_for(|stop| *stop) => return,
+            _ = shutdown.wait_for(|stop| *stop) => return false,
         }
     }
+    false
 }
 
 #[cfg(test)]

@@ -33,10 +33,21 @@ use crate::webhook;
 pub(crate) const PATH: &str = "/_receiver/octopus";
 /// What [`super::SimStats`] counts receiver requests under.
 pub(crate) const ROUTE_KEY: &str = "POST /_receiver/octopus";
-/// The simulator's webhook secret (fake, fixed so that a receiver under development
-/// can keep its configuration between runs): the reference receiver verifies with it
-/// and the simulator signs its deliveries with it.
-pub(crate) const WEBHOOK_SECRET: &str = "whsec_R7kQ2mX9vT4pL8sNc3Yd";
+/// The simulator's sandbox webhook secret (fake, fixed so that a receiver under
+/// development can keep its configuration between runs): the reference receiver
+/// verifies with it and the simulator signs its deliveries with it.
+pub(crate) const SANDBOX_WEBHOOK_SECRET: &str = "whsec_sbx_R7kQ2mX9vT4pL8sNc3Yd";
+/// The production tier's webhook secret: environments are fully separate
+/// (octopus-api.md section 2), so the two tiers never share one.
+pub(crate) const PRODUCTION_WEBHOOK_SECRET: &str = "whsec_prd_K2wN8dF5rQ1yH6tVb9Ls";
+
+/// The webhook secret of the simulated account of `tier`.
+pub(crate) fn webhook_secret(tier: crate::tier::Tier) -> &'static str {
+    match tier {
+        crate::tier::Tier::Sandbox => SANDBOX_WEBHOOK_SECRET,
+        crate::tier::Tier::Production => PRODUCTION_WEBHOOK_SECRET,
+    }
+}
 /// The secret [`Scenario::ReceiverWrongSecret`] verifies with instead.
 pub(crate) const OTHER_WEBHOOK_SECRET: &str = "whsec_B3nF6yW1cJ5hD0zGq8Ua";
 /// How far `X-Timestamp` may be from now, either way (documented: 5 minutes).

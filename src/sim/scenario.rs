@@ -16,6 +16,19 @@ pub enum Scenario {
     WrongTier,
     /// The first request of every rate-limit class answers 429 with `Retry-After: 1`.
     RateLimited,
+    /// The client's voucher feature is off: `GET /api/v1/categories` answers 400
+    /// `INVALID_FEATURE`.
+    VouchersDisabled,
+    /// The wallets are `POSTPAID`: orders go through on credit, past the balance.
+    Postpaid,
+    /// Asynchronous orders end, in turn, `FAILED`, `PARTIALLY_DELIVERED`,
+    /// `CANCELLED` and `DELIVERED`, with refunds and their events.
+    FulfilmentFailures,
+    /// One API request in three answers 500, 502, 503 or 504 (in turn), without
+    /// effect.
+    Flaky,
+    /// Every webhook event is delivered twice, with the same `X-Event-ID`.
+    DuplicateDeliveries,
     /// The reference webhook receiver accepts any signature, or none.
     ReceiverNoVerify,
     /// The reference webhook receiver verifies the signature over a compact, sorted
@@ -64,6 +77,31 @@ impl Scenario {
             Scenario::RateLimited,
             "rate-limited",
             "the first call of each rate-limit class gets 429 + Retry-After: 1",
+        ),
+        (
+            Scenario::VouchersDisabled,
+            "vouchers-disabled",
+            "the voucher feature is off: GET /api/v1/categories answers 400 INVALID_FEATURE",
+        ),
+        (
+            Scenario::Postpaid,
+            "postpaid",
+            "POSTPAID wallets: orders go through on credit, the balance may go negative",
+        ),
+        (
+            Scenario::FulfilmentFailures,
+            "fulfilment-failures",
+            "async orders end FAILED, PARTIALLY_DELIVERED, CANCELLED, DELIVERED in turn, refunded as CREDITs",
+        ),
+        (
+            Scenario::Flaky,
+            "flaky",
+            "one API request in three answers 500, 502, 503 or 504 (in turn), without effect",
+        ),
+        (
+            Scenario::DuplicateDeliveries,
+            "duplicate-deliveries",
+            "every webhook event is delivered twice, with the same X-Event-ID",
         ),
         (
             Scenario::ReceiverNoVerify,

@@ -22,8 +22,20 @@ use super::error::ApiError;
 use super::{Scenario, SimStats};
 use crate::tier::Tier;
 
-/// The `client_id` every login returns.
-pub(crate) const CLIENT_ID: i64 = 42;
+/// The `client_id` a sandbox login returns. Each tier is its own client account
+/// (octopus-api.md section 2: environments are fully separate), so each has its own
+/// id; the values are the simulator's own choice.
+pub(crate) const SANDBOX_CLIENT_ID: i64 = 40917;
+/// The `client_id` a production login returns.
+pub(crate) const PRODUCTION_CLIENT_ID: i64 = 73562;
+
+/// The `client_id` of the simulated account of `tier`.
+pub(crate) fn client_id(tier: Tier) -> i64 {
+    match tier {
+        Tier::Sandbox => SANDBOX_CLIENT_ID,
+        Tier::Production => PRODUCTION_CLIENT_ID,
+    }
+}
 /// Access-token lifetime (documented: 1 h).
 const ACCESS_TTL: Duration = Duration::from_secs(3600);
 /// Refresh-token lifetime (documented: 7 d).
@@ -122,6 +134,8 @@ struct Product {
     /// Smallest and largest denomination, in hundredths.
     min_denomination: i64,
     max_denomination: i64,
+    category_id: i64,
+    country_id: i64,
 }
 
 const PRODUCTS: &[Product] = &[
@@ -132,6 +146,8 @@ const PRODUCTS: &[Product] = &[
         discount_bp: 350,
         min_denomination: 100,
         max_denomination: 100_000,
+        category_id: 1,
+        country_id: 1,
     },
     Product {
         id: 456,
@@ -140,8 +156,74 @@ const PRODUCTS: &[Product] = &[
         discount_bp: 200,
         min_denomination: 100,
         max_denomination: 100_000,
+        category_id: 2,
+        country_id: 2,
     },
 ];
+
+/// A voucher category of `GET /api/v1/categories` (shape not documented: `id` and
+/// `name` are the simulator's choice).
+const CATEGORIES: &[(i64, &str)] = &[(1, "Shopping"), (2, "Fashion")];
+
+/// `GET /api/v1/categories`: every category, or 400 `INVALID_FEATURE` when the
+/// client's voucher feature is off ([`Scenario::VouchersDisabled`]; section 3.6).
+pub(crate) fn categories_json(scenario: Scenario) -> Result<Value, ApiError> {
+    if scenario == Scenario::VouchersDisabled {
+        return Err(ApiError::invalid_feature());
+    }
+    Ok(Value::Array(
+        CATEGORIES
+            .iter()
+            .map(|(id, name)| json!({"id": id, "name": name}))
+            .collect(),
+    ))
+}
+
+/// A product as `GET /api/v1/products` shows it. The docs read for golive give the
+/// product list's pagination but not its element shape; these fields are the
+/// simulator's choice: `id`, `name`, `category_id`, `country_id` (1 = the US in
+/// sandbox), `currency_id`, `currency`, `discount` (percent), `denominations` (the
+/// ranges an order's `denomination` must fall in), `status`.
+fn product_json(p: &Product) -> Value {
+    json!({
+        "id": p.id,
+        "name": p.name,
+        "category_id": p.category_id,
+        "country_id": p.country_id,
+        "currency_id": p.currency_id,
+        "currency": currency(p.currency_id).code,
+        "discount": p.discount_bp as f64 / 100.0,
+        "denominations": [{"min": money(p.min_denomination), "max": money(p.max_denomination)}],
+        "status": "ACTIVE",
+    })
+}
+
+/// `GET /api/v1/products`, id descending (the list default).
+pub(crate) fn products_json() -> Vec<Value> {
+    PRODUCTS.iter().rev().map(product_json).collect()
+}
+
+/// `GET /api/v1/products/:id`.
+pub(crate) fn product_by_id(id: i64) -> Option<Value> {
+    PRODUCTS.iter().find(|p| p.id == id).map(product_json)
+}
+
+/// The products an order may use, one line each, for the `golive sim` banner.
+pub fn product_lines() -> Vec<String> {
+    PRODUCTS
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} ({}, denomination {} to {})",
+                p.id,
+                p.name,
+                currency(p.currency_id).code,
+                money_text(p.min_denomination),
+                money_text(p.max_denomination)
+            )
+        })
+        .collect()
+}
 
 /// `GET /api/v1/currencies`.
 pub(crate) fn currencies_json() -> Value {
@@ -241,9 +323,9 @@ fn digest(s: &str) -> [u8; 32] {
 
 /// A JWT-looking opaque token: an HS256 header, a payload with `sub`, `typ`, `iat`,
 /// `exp` and a random `jti`, and a random "signature". Clients must treat it as opaque.
-fn mint_token(kind: TokenKind, issued: Timestamp, expires: Timestamp) -> String {
+fn mint_token(kind: TokenKind, client: i64, issued: Timestamp, expires: Timestamp) -> String {
     let payload = json!({
-        "sub": CLIENT_ID.to_string(),
+        "sub": client.to_string(),
         "typ": kind.as_str(),
         "iat": issued.as_second(),
         "exp": expires.as_second(),
@@ -449,6 +531,8 @@ struct Order {
     base_currency: &'static str,
     vouchers: Vec<Voucher>,
     created_at: Timestamp,
+    /// What left the wallet (`total_payable`, in the wallet's currency), for refunds.
+    paid: i64,
 }
 
 impl Order {
@@ -474,6 +558,29 @@ impl Order {
         self.status = "DELIVERED";
         self.vouchers = (0..self.quantity).map(|_| Voucher::mock()).collect();
     }
+}
+
+/// The `data` of an `order.*` event, with exactly the fields octopus-api.md section
+/// 10.5 documents for `order.delivered` / `order.partially_delivered`: `id` (int),
+/// `reference_code` (the order's `client_reference`, `null` without one: the
+/// simulator's reading of "your reference code"), `status`, `product_name`,
+/// `denomination`, `quantity`, `amount` (total face value), `delivered_quantity`,
+/// `delivered_on` and `created_at`. No voucher codes, as documented. The docs leave
+/// the `order.failed` / `order.cancelled` payloads open; the simulator uses the same
+/// shape for them (its own choice).
+fn order_event_data(order: &Order, delivered_quantity: i64) -> Value {
+    json!({
+        "id": order.id,
+        "reference_code": order.client_reference,
+        "status": order.status,
+        "product_name": order.product_name,
+        "denomination": money(order.denomination),
+        "quantity": order.quantity,
+        "amount": money(order.amount),
+        "delivered_quantity": delivered_quantity,
+        "delivered_on": (delivered_quantity > 0).then(|| now_ts().to_string()),
+        "created_at": order.created_at.to_string(),
+    })
 }
 
 /// Something Octopus would announce by webhook (`order.delivered`, `wallet.debited`).
@@ -557,6 +664,9 @@ pub(crate) struct SimState {
     by_reference: HashMap<String, i64>,
     next_order_id: i64,
     next_transaction_id: i64,
+    /// Asynchronous orders completed so far ([`Scenario::FulfilmentFailures`] cycles
+    /// their outcomes on it).
+    async_completed: usize,
     events: VecDeque<SimEvent>,
     /// Where every new event is also sent for delivery, once wired.
     outbox: Option<mpsc::UnboundedSender<SimEvent>>,
@@ -575,18 +685,24 @@ impl SimState {
             Scenario::LowBalance => (25_000, 9_000),
             _ => (2_500_000, 1_200_000),
         };
+        // POSTPAID is "by arrangement": orders go through on credit (section 5.1).
+        let kind = if scenario == Scenario::Postpaid {
+            "POSTPAID"
+        } else {
+            "PREPAID"
+        };
         let wallets = vec![
             Wallet {
                 id: 1,
                 currency_id: 1,
                 amount: usd,
-                kind: "PREPAID",
+                kind,
             },
             Wallet {
                 id: 2,
                 currency_id: 2,
                 amount: eur,
-                kind: "PREPAID",
+                kind,
             },
         ];
         let created_at = now_ts();
@@ -612,6 +728,7 @@ impl SimState {
             tokens: HashMap::new(),
             limiter: RateLimiter::default(),
             next_transaction_id: transactions.len() as i64 + 1,
+            async_completed: 0,
             wallets,
             transactions,
             orders: Vec::new(),
@@ -684,7 +801,9 @@ impl SimState {
         if !bool::from(ok) {
             return Err(ApiError::unauthorized("Invalid credentials"));
         }
-        Ok(self.issue_tokens(Instant::now()))
+        let now = Instant::now();
+        self.rate_check(RateClass::Login, now)?;
+        Ok(self.issue_tokens(now))
     }
 
     /// Rotates a refresh token: the old one is revoked, a new pair is issued.
@@ -693,6 +812,8 @@ impl SimState {
         let key = digest(refresh_token);
         match self.tokens.get(&key) {
             Some(t) if t.kind == TokenKind::Refresh && t.expires > now => {
+                // Charged only now that the token identifies the account.
+                self.rate_check(RateClass::Refresh, now)?;
                 self.tokens.remove(&key);
                 Ok(self.issue_tokens(now))
             }
@@ -727,8 +848,9 @@ impl SimState {
         let issued = now_ts();
         let access_exp = ts_plus(issued, ACCESS_TTL);
         let refresh_exp = ts_plus(issued, REFRESH_TTL);
-        let access = mint_token(TokenKind::Access, issued, access_exp);
-        let refresh = mint_token(TokenKind::Refresh, issued, refresh_exp);
+        let client = client_id(self.tier);
+        let access = mint_token(TokenKind::Access, client, issued, access_exp);
+        let refresh = mint_token(TokenKind::Refresh, client, issued, refresh_exp);
         self.tokens.insert(
             digest(&access),
             TokenInfo {
@@ -748,7 +870,7 @@ impl SimState {
             "refresh_token": refresh,
             "access_expires_at": access_exp.to_string(),
             "refresh_expires_at": refresh_exp.to_string(),
-            "client_id": CLIENT_ID,
+            "client_id": client,
         })
     }
 
@@ -764,6 +886,19 @@ impl SimState {
                 })
                 .collect(),
         )
+    }
+
+    /// One transaction by id.
+    pub(crate) fn transaction_json(&self, id: i64) -> Option<Value> {
+        self.transactions
+            .iter()
+            .find(|t| t.id == id)
+            .map(Transaction::to_json)
+    }
+
+    /// The scenario the account runs.
+    pub(crate) fn scenario(&self) -> Scenario {
+        self.scenario
     }
 
     /// Transactions newest first, optionally of one wallet.
@@ -895,6 +1030,7 @@ impl SimState {
             base_currency: quote.fx.source,
             vouchers: Vec::new(),
             created_at,
+            paid: quote.total_payable,
         };
         let sync = req.quantity <= SYNC_MAX_QUANTITY;
         if sync {
@@ -941,30 +1077,98 @@ impl SimState {
         Ok((body, (!sync).then_some(id)))
     }
 
-    /// Completes a pending order: vouchers issued, status `DELIVERED`.
+    /// Completes a pending order: vouchers issued, status `DELIVERED`. In
+    /// [`Scenario::FulfilmentFailures`] the asynchronous orders end, in turn,
+    /// `FAILED`, `PARTIALLY_DELIVERED`, `CANCELLED` and `DELIVERED` (then again from
+    /// the start): the simulator's choice of a predictable rule. The money flow is the
+    /// documented one (section 8.1): the debit at creation stays, and what was not
+    /// delivered is refunded as a separate `CREDIT` (the whole amount for `FAILED`
+    /// and `CANCELLED`; for `PARTIALLY_DELIVERED`, where half the vouchers, rounded
+    /// down, fail, their share: a simulator choice), announced by `wallet.credited`.
     pub(crate) fn deliver(&mut self, order_id: i64) {
-        let Some(order) = self
+        let Some(idx) = self
             .orders
-            .iter_mut()
-            .find(|o| o.id == order_id && o.status == "PENDING")
+            .iter()
+            .position(|o| o.id == order_id && o.status == "PENDING")
         else {
             return;
         };
-        order.deliver();
+        let outcome = if self.scenario == Scenario::FulfilmentFailures {
+            const CYCLE: [&str; 4] = ["FAILED", "PARTIALLY_DELIVERED", "CANCELLED", "DELIVERED"];
+            CYCLE[self.async_completed % CYCLE.len()]
+        } else {
+            "DELIVERED"
+        };
+        self.async_completed += 1;
+        let order = &mut self.orders[idx];
+        let (event, delivered) = match outcome {
+            "DELIVERED" => {
+                order.deliver();
+                let order = order.clone();
+                self.emit_delivered(&order);
+                return;
+            }
+            "PARTIALLY_DELIVERED" => {
+                let delivered = order.quantity - order.quantity / 2;
+                order.status = "PARTIALLY_DELIVERED";
+                order.vouchers = (0..delivered).map(|_| Voucher::mock()).collect();
+                ("order.partially_delivered", delivered)
+            }
+            "CANCELLED" => {
+                order.status = "CANCELLED";
+                ("order.cancelled", 0)
+            }
+            _ => {
+                order.status = "FAILED";
+                ("order.failed", 0)
+            }
+        };
         let order = order.clone();
-        self.emit_delivered(&order);
+        self.emit(event, order_event_data(&order, delivered));
+        let undelivered = order.quantity - delivered;
+        let refund = if undelivered == order.quantity {
+            order.paid
+        } else {
+            round_div(order.paid * undelivered, order.quantity)
+        };
+        self.refund(&order, refund);
+    }
+
+    /// Credits `amount` back to the order's wallet as a separate `CREDIT`
+    /// transaction and announces it with `wallet.credited`.
+    fn refund(&mut self, order: &Order, amount: i64) {
+        let Some(wallet) = self.wallets.iter_mut().find(|w| w.id == order.wallet_id) else {
+            return;
+        };
+        wallet.amount += amount;
+        let (wallet_id, wallet_currency, balance) = (wallet.id, wallet.currency_id, wallet.amount);
+        let transaction_id = self.next_transaction_id;
+        self.next_transaction_id += 1;
+        self.transactions.push(Transaction {
+            id: transaction_id,
+            wallet_id,
+            currency_id: wallet_currency,
+            amount,
+            kind: "CREDIT",
+            fx: None,
+            remarks: format!("Refund for order {} ({})", order.id, order.status),
+            created_at: now_ts(),
+        });
+        self.emit(
+            "wallet.credited",
+            json!({
+                "wallet_id": wallet_id,
+                "currency": currency(wallet_currency).code,
+                "amount": money(amount),
+                "balance": money(balance),
+                "transaction_id": transaction_id,
+                "order_id": order.id,
+            }),
+        );
     }
 
     fn emit_delivered(&mut self, order: &Order) {
-        self.emit(
-            "order.delivered",
-            json!({
-                "order_id": order.id,
-                "client_reference": order.client_reference,
-                "status": order.status,
-                "quantity": order.quantity,
-            }),
-        );
+        self.emit("order.delivered", order_event_data(order, order.quantity));
     }
 
     /// One order by id.

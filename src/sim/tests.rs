@@ -82,7 +82,7 @@ async fn login_succeeds_with_documented_shape() {
     let h = sim(Tier::Sandbox, Scenario::Healthy).await;
     let c = Client::new();
     let d = login(&c, &h).await;
-    assert_eq!(d["client_id"], 42);
+    assert_eq!(d["client_id"], 40917);
     let access = d["access_token"].as_str().unwrap();
     let refresh = d["refresh_token"].as_str().unwrap();
     assert!(access.starts_with("eyJ") && access.split('.').count() == 3);
@@ -149,6 +149,15 @@ async fn credentials_are_bound_to_the_tier() {
     .await;
     assert_ne!(prod.api_key().digest(), sandbox.api_key().digest());
     assert_ne!(prod.api_secret().digest(), sandbox.api_secret().digest());
+    // Fully separate accounts: own webhook secret and own client_id (section 2).
+    assert_ne!(
+        prod.webhook_secret().digest(),
+        sandbox.webhook_secret().digest()
+    );
+    let prod_id = login(&c, &prod).await["client_id"].clone();
+    let sandbox_id = login(&c, &sandbox).await["client_id"].clone();
+    assert!(prod_id.is_i64() && sandbox_id.is_i64());
+    assert_ne!(prod_id, sandbox_id);
 }
 
 #[tokio::test]
@@ -313,7 +322,7 @@ async fn refresh_rotates_and_revokes_the_old_token() {
     assert_eq!(v["success"], true);
     let new_access = v["data"]["access_token"].as_str().unwrap();
     assert_ne!(v["data"]["refresh_token"], old);
-    assert_eq!(v["data"]["client_id"], 42);
+    assert_eq!(v["data"]["client_id"], 40917);
     let r = get(&c, &h, "/api/v1/wallets", Some(new_access)).await;
     assert_eq!(r.status(), StatusCode::OK);
     // Reusing the rotated-out token fails.
@@ -849,4 +858,40 @@ async fn shutdown_stops_serving() {
         assert!(Instant::now() < deadline, "still serving after shutdown");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Section 8.1: async orders usually take 10-60 s; the simulator's delay is
+/// configurable (`--async-delay`), 1 s by default.
+#[tokio::test]
+async fn async_delay_is_configurable() {
+    assert_eq!(
+        SimConfig::default().async_delay,
+        (Duration::from_secs(1), Duration::from_secs(1))
+    );
+    let h = start(SimConfig {
+        async_delay: (Duration::from_millis(2500), Duration::from_millis(3000)),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let c = Client::new();
+    let t = token(&c, &h).await;
+    let body = json!({"product_id": 123, "denomination": 10, "quantity": 6});
+    let r = post(&c, &h, "/api/v1/orders", &body, Some(&t)).await;
+    let o: Value = r.json().await.unwrap();
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let r = get(&c, &h, &format!("/api/v1/orders/{}", o["id"]), Some(&t)).await;
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "PENDING", "still pending after 1.5 s");
+    let delivered = loop {
+        let r = get(&c, &h, &format!("/api/v1/orders/{}", o["id"]), Some(&t)).await;
+        let v: Value = r.json().await.unwrap();
+        if v["status"] == "DELIVERED" {
+            break started.elapsed();
+        }
+        assert!(started.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(delivered >= Duration::from_millis(2000), "{delivered:?}");
 }

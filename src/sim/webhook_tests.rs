@@ -526,7 +526,7 @@ async fn async_order_is_announced_to_the_reference_receiver() {
         .into_iter()
         .find(|p| p.event_type == "order.delivered")
         .unwrap();
-    assert_eq!(delivered.body["data"]["order_id"], order["id"]);
+    assert_eq!(delivered.body["data"]["id"], order["id"]);
     assert_eq!(delivered.body["data"]["status"], "DELIVERED");
     assert_eq!(h.stats().by_route.get("POST /_receiver/octopus"), Some(&2));
 }
@@ -588,10 +588,11 @@ async fn flaky_endpoint(key: Vec<u8>) -> (String, Arc<Mutex<Seen>>) {
 
 #[tokio::test]
 async fn failed_deliveries_are_retried_with_the_same_event_id() {
-    let key = receiver::WEBHOOK_SECRET.as_bytes().to_vec();
+    let key = receiver::SANDBOX_WEBHOOK_SECRET.as_bytes().to_vec();
     let (url, seen) = flaky_endpoint(key).await;
     let h = sim_with(SimConfig {
         webhook_url: Some(url.clone()),
+        allow_http_loopback_webhook: true,
         delivery_backoff: Duration::from_millis(20),
         ..SimConfig::default()
     })
@@ -644,6 +645,7 @@ async fn deliveries_to_a_dead_port_are_retried_and_bounded() {
     };
     let h = sim_with(SimConfig {
         webhook_url: Some(format!("http://{dead}/hook")),
+        allow_http_loopback_webhook: true,
         delivery_backoff: Duration::from_millis(10),
         ..SimConfig::default()
     })
@@ -707,4 +709,33 @@ async fn an_invalid_webhook_url_is_refused_at_start() {
         .expect_err(url);
         assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{url}");
     }
+}
+
+/// Section 10.1: webhook URLs are HTTPS only. Plain http:// is refused, except to a
+/// loopback host with the explicit opt-in.
+#[tokio::test]
+async fn plain_http_webhook_urls_need_https_or_the_loopback_opt_in() {
+    use super::check_webhook_url;
+    assert!(check_webhook_url("https://hooks.example.com/octopus", false).is_ok());
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://[::1]:9/hook",
+        "http://localhost:9/h",
+    ] {
+        let e = check_webhook_url(url, false).expect_err(url);
+        assert!(e.to_string().contains("allow-http-loopback-webhook"), "{e}");
+        assert!(check_webhook_url(url, true).is_ok(), "{url}");
+    }
+    for url in ["http://hooks.example.com/octopus", "http://10.0.0.1/hook"] {
+        assert!(check_webhook_url(url, false).is_err(), "{url}");
+        assert!(check_webhook_url(url, true).is_err(), "{url}");
+    }
+    // start refuses it the same way.
+    let e = start(SimConfig {
+        webhook_url: Some("http://127.0.0.1:9/hook".into()),
+        ..SimConfig::default()
+    })
+    .await
+    .expect_err("plain http without the opt-in");
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
 }
