@@ -71,13 +71,7 @@ pub(crate) async fn check(
     // Before anything is probed, so that a bad report path cannot cost a run.
     create_report_folders(args)?;
 
-    let opts = RunOptions {
-        jobs: usize::from(args.jobs),
-        timeout: args.timeout,
-        strict: args.strict,
-        use_waivers: !args.no_waivers,
-        today,
-    };
+    let opts = run_options(args, today);
     let running: usize = prepared
         .iter()
         .map(|p| p.planned.iter().filter(|c| c.skip.is_none()).count())
@@ -363,15 +357,20 @@ pub(crate) async fn run_once(
             planned.skip = Some("client_retry never runs in watch mode".into());
         }
     }
-    let opts = RunOptions {
+    let opts = run_options(args, today);
+    let report = run_env(p, m, &opts, None).await;
+    report::secure::secure(report).map_err(|e| internal(e.to_string()))
+}
+
+/// How a run of `args` runs.
+fn run_options(args: &CheckArgs, today: jiff::civil::Date) -> RunOptions {
+    RunOptions {
         jobs: usize::from(args.jobs),
         timeout: args.timeout,
         strict: args.strict,
         use_waivers: !args.no_waivers,
         today,
-    };
-    let report = run_env(p, m, &opts, None).await;
-    report::secure::secure(report).map_err(|e| internal(e.to_string()))
+    }
 }
 
 /// The envs `args` select (`-e a,b`, `--all-envs`, or the default env).

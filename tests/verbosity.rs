@@ -98,6 +98,11 @@ fn machine_formats_are_the_same_at_every_verbosity() {
         }
         let first = masked(&runs[0].stdout);
         assert!(!first.trim().is_empty(), "{format}: empty stdout");
+        if format == "json" {
+            // Compared as data above: the shared login's `api_calls` evidence sits
+            // under whichever check logged in first, which the scheduler decides.
+            continue;
+        }
         for (level, r) in runs.iter().enumerate().skip(1) {
             assert_same_text(
                 &first,
