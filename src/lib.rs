@@ -23,6 +23,7 @@ pub mod proxy;
 pub mod report;
 pub mod run;
 pub mod runner;
+pub mod scenario;
 pub mod secret;
 pub mod sim;
 pub mod text;

@@ -525,7 +525,7 @@ fn env_values_are_checked() {
             "checks.toml:9:1: error: `scenario` only applies to an env with `simulator = true`",
             &format!(
                 "checks.toml:13:12: error: unknown scenario `lowbalance` (did you mean `low-balance`?); known scenarios: {}",
-                crate::sim::scenario::Scenario::names()
+                crate::scenario::Scenario::names()
             ),
             "checks.toml:14:1: error: `ca_file` is a real setting, but env `c` has `simulator = true`, which ignores it and runs against golive's simulator; remove `ca_file` or remove `simulator = true`",
             "checks.toml:14:11: error: invalid type for `ca_file`: expected a string, found an integer",

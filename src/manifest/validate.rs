@@ -20,8 +20,8 @@ use super::lint;
 use super::model::{ClientSpec, EgressIpSpec, EnvSpec, Manifest, WaiverSpec};
 use super::raw::{self, Diags, Field, Table, show, suggest};
 use super::redact;
+use crate::scenario::Scenario;
 use crate::secret::SecretRef;
-use crate::sim::scenario::Scenario;
 use crate::tier::Tier;
 
 /// Keys allowed at the top level.

@@ -20,7 +20,7 @@ mod api;
 mod error;
 mod outbound;
 mod receiver;
-pub mod scenario;
+pub use crate::scenario;
 mod state;
 #[cfg(test)]
 mod tests;
