@@ -53,6 +53,7 @@
 
 use crate::faultplan as plan;
 mod rewrite;
+mod timeline;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -64,7 +65,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use reqwest::Url;
-use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::ksuid;
@@ -77,6 +77,7 @@ pub use plan::{
     parse_plan,
 };
 pub use rewrite::{UNKNOWN_FIELD, UNKNOWN_ORDER_STATUS, UNKNOWN_WALLET_TYPE};
+pub use timeline::{Exchange, Timeline};
 
 /// Largest request body the proxy accepts (larger ones are answered 413).
 const MAX_REQUEST_BODY: usize = 1024 * 1024;
@@ -88,92 +89,6 @@ const UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(90);
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// One request the proxy saw, and what it answered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Exchange {
-    /// Arrival order in the phase, from 1.
-    pub seq: usize,
-    /// The request class fault counters run by.
-    pub class: RequestClass,
-    /// HTTP method.
-    pub method: String,
-    /// Path and query.
-    pub path: String,
-    /// Arrival, in milliseconds since the phase began.
-    pub arrived_ms: u64,
-    /// When the answer was complete, in milliseconds since the phase began; `None`
-    /// while the request is in flight.
-    pub responded_ms: Option<u64>,
-    /// The status returned to the client; `None` while in flight.
-    pub status: Option<u16>,
-    /// The proxy answered itself (a planned fault); false when passed through.
-    pub injected: bool,
-    /// The `Retry-After` seconds the client was given, injected or passed through.
-    pub retry_after: Option<u64>,
-    /// The order body's `client_reference` (order creation only).
-    pub client_reference: Option<String>,
-    /// The `X-Request-Id` the client sent.
-    pub request_id: Option<String>,
-    /// What else happened: body rewrites, an unreachable upstream.
-    pub note: Option<String>,
-}
-
-impl Exchange {
-    /// Whether the answer was not a success (or never came).
-    pub fn failed(&self) -> bool {
-        self.status.is_none_or(|s| s >= 400)
-    }
-
-    /// One human line: offset, method, path, status, injected or not, reference,
-    /// request id, e.g.
-    /// `#3 +2.513s POST /api/v1/orders -> 503 injected ref=smoke-1 id=2Nd...`.
-    pub fn line(&self) -> String {
-        let status = self
-            .status
-            .map_or_else(|| "(no answer)".to_string(), |s| s.to_string());
-        let how = if self.injected { "injected" } else { "passed" };
-        let retry_after = self
-            .retry_after
-            .map(|s| format!(" Retry-After: {s}"))
-            .unwrap_or_default();
-        let mut path = self.path.clone();
-        if path.chars().count() > 120 {
-            path = path.chars().take(117).collect::<String>() + "...";
-        }
-        let note = self
-            .note
-            .as_ref()
-            .map(|n| format!(" ({n})"))
-            .unwrap_or_default();
-        format!(
-            "#{} +{}.{:03}s {} {} -> {status} {how}{retry_after} ref={} id={}{note}",
-            self.seq,
-            self.arrived_ms / 1000,
-            self.arrived_ms % 1000,
-            self.method,
-            path,
-            self.client_reference.as_deref().unwrap_or("-"),
-            self.request_id.as_deref().unwrap_or("-"),
-        )
-    }
-}
-
-/// What the proxy saw during one phase, in arrival order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Timeline {
-    /// The phase name.
-    pub phase: String,
-    /// Every request, in arrival order.
-    pub entries: Vec<Exchange>,
-}
-
-impl Timeline {
-    /// One line per request ([`Exchange::line`]).
-    pub fn lines(&self) -> Vec<String> {
-        self.entries.iter().map(Exchange::line).collect()
-    }
-}
 
 /// How to run a proxy.
 #[derive(Debug, Clone)]

@@ -1,4 +1,4 @@
-//! Issue 4, end to end through the real binary: the `egress`, `request_id`,
+//! End to end through the real binary: the `egress`, `request_id`,
 //! `retry_policy` and `attestation` checks, waivers at their boundary day, and
 //! `golive init`.
 //!
