@@ -281,7 +281,7 @@ fn list(args: &ListArgs) -> Result<Exit, Failure> {
         text.push_str(&format!(
             "{:width$}  {:13}  {:8}  {}{note}\n",
             p.spec.id,
-            p.spec.kind.name(),
+            p.spec.kind,
             p.spec.severity.as_str(),
             if tags.is_empty() { "-" } else { &tags }
         ));

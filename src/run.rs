@@ -10,13 +10,14 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use crate::checks::Manifest;
 use crate::checks::egress::EgressFacts;
 use crate::checks::webhook::WebhookTarget;
 use crate::checks::{OtherEnv, Target};
 use crate::cli::{CheckArgs, Format};
 use crate::cmd::{Failure, internal, print_stdout, usage};
 use crate::exit::Exit;
-use crate::manifest::{self, EnvSpec, Manifest};
+use crate::manifest::{self, EnvSpec};
 use crate::octopus::{ClientConfig, OctopusClient};
 use crate::report::{self, Environment, MultiReport, Report, Status, Tool, Verdict};
 use crate::runner::{self, Planned, Progress, RunOptions};
@@ -351,9 +352,7 @@ pub(crate) async fn run_once(
         .date();
     let mut p = prepare(m, env, args, today, several).await?;
     for planned in &mut p.planned {
-        if planned.skip.is_none()
-            && matches!(planned.spec.kind, manifest::CheckKind::ClientRetry(_))
-        {
+        if planned.skip.is_none() && !planned.spec.settings.runs_in_watch() {
             planned.skip = Some("client_retry never runs in watch mode".into());
         }
     }

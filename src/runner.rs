@@ -12,9 +12,10 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::checks::{self, CheckContext, Target};
+use crate::checks::{CheckSpec, Manifest};
 use crate::codes;
 use crate::finding::{Finding, Level};
-use crate::manifest::{CheckSpec, Manifest, Severity, WaiverSpec};
+use crate::manifest::{Severity, WaiverSpec};
 use crate::octopus::{CallLog, OctopusClient};
 use crate::report::{CheckReport, Status, Verdict, WaiverReport};
 
@@ -132,9 +133,7 @@ pub async fn run(
         .map(|t| crate::duration::instant_after(Instant::now(), t));
     let login_reported_by = planned
         .iter()
-        .find(|p| {
-            p.skip.is_none() && matches!(p.spec.kind, crate::manifest::CheckKind::Credentials)
-        })
+        .find(|p| p.skip.is_none() && p.spec.settings.reports_login())
         .map(|p| p.spec.id.clone());
     let permits = Arc::new(Semaphore::new(opts.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
@@ -235,7 +234,7 @@ async fn attempt_once(
         target: "golive::runner",
         "check {} ({}) started, timeout {}",
         spec.id,
-        spec.kind.name(),
+        spec.kind,
         crate::duration::format(spec.timeout)
     );
     let check_deadline = crate::duration::instant_after(started, spec.timeout);
@@ -322,7 +321,7 @@ fn crashed() -> checks::CheckOutcome {
 fn skipped_report(spec: &CheckSpec, reason: String) -> CheckReport {
     CheckReport {
         id: spec.id.clone(),
-        kind: spec.kind.name().to_string(),
+        kind: spec.kind.to_string(),
         title: checks::title(spec),
         severity: spec.severity,
         status: Status::Skip,
@@ -366,7 +365,7 @@ fn build_report(
     };
     CheckReport {
         id: spec.id.clone(),
-        kind: spec.kind.name().to_string(),
+        kind: spec.kind.to_string(),
         title: checks::title(spec),
         severity: spec.severity,
         status,

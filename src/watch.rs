@@ -31,10 +31,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use crate::checks::Manifest;
 use crate::cli::WatchArgs;
 use crate::cmd::{Failure, internal, usage};
 use crate::exit::Exit;
-use crate::manifest::{EnvSpec, Manifest};
+use crate::manifest::EnvSpec;
 use crate::report::{MultiReport, Report, Verdict};
 use crate::tier::Tier;
 

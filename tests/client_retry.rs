@@ -13,9 +13,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use golive::checks::client_retry::ClientRetrySpec;
 use golive::checks::{CheckContext, CheckOutcome, Target, client_retry};
 use golive::finding::{Finding, Level};
-use golive::manifest::{ClientRetrySpec, EnvSpec};
+use golive::manifest::EnvSpec;
 use golive::octopus::{CallLog, ClientConfig, OctopusClient};
 use golive::secret::SecretError;
 use golive::tier::Tier;

@@ -158,7 +158,7 @@ fn render_everything(reports: &[Report]) -> usize {
 
 /// A report of `env` whose checks are the manifest's plan for it: the manifest's
 /// ids, kinds and titles in every renderer.
-fn report_of_plan(m: &golive::manifest::Manifest, env: &golive::manifest::EnvSpec) -> Report {
+fn report_of_plan(m: &golive::checks::Manifest, env: &golive::manifest::EnvSpec) -> Report {
     let mut report: Value = serde_json::from_str(base_report()).unwrap();
     let template = report["checks"][0].clone();
     let planned = golive::runner::plan(m, &env.name, &[], &[]).unwrap_or_default();
@@ -167,7 +167,7 @@ fn report_of_plan(m: &golive::manifest::Manifest, env: &golive::manifest::EnvSpe
         .map(|p| {
             let mut c = template.clone();
             c["id"] = p.spec.id.clone().into();
-            c["kind"] = p.spec.kind.name().into();
+            c["kind"] = p.spec.kind.into();
             c["title"] = golive::checks::title(&p.spec).into();
             c["summary"] = p.skip.clone().unwrap_or_default().into();
             c
@@ -183,7 +183,7 @@ fn report_of_plan(m: &golive::manifest::Manifest, env: &golive::manifest::EnvSpe
 /// located diagnostics, and never panics. What it accepts goes through `list`'s
 /// planning and every renderer.
 fn load_and_render(text: &str) {
-    match golive::manifest::parse(text, Path::new("fuzz.toml")) {
+    match golive::checks::parse(text, Path::new("fuzz.toml")) {
         Ok(m) => {
             let reports: Vec<Report> = m.envs.iter().map(|e| report_of_plan(&m, e)).collect();
             render_everything(&reports);

@@ -105,6 +105,24 @@ fn checked_report(schema: &Value, manifest: &std::path::Path, extra: &[&str]) ->
 }
 
 #[test]
+fn evidence_of_every_kind_is_described() {
+    let schema = report_schema();
+    let described: Vec<&Value> = schema["$defs"]["CheckReport"]["allOf"]
+        .as_array()
+        .expect("per-kind evidence rules")
+        .iter()
+        .map(|c| &c["if"]["properties"]["kind"]["const"])
+        .collect();
+    for kind in golive::checks::KINDS {
+        assert!(
+            described.iter().any(|k| **k == kind.name),
+            "no evidence schema for kind `{}`",
+            kind.name
+        );
+    }
+}
+
+#[test]
 fn schema_is_a_json_schema() {
     let schema = report_schema();
     assert!(

@@ -5,10 +5,130 @@
 //! An attestation passes when it names its evidence, who signed it off and when; it
 //! goes stale after `max_age`.
 
-use super::{CheckContext, CheckOutcome};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, settings};
 use crate::codes;
 use crate::finding::Finding;
-use crate::manifest::AttestationSpec;
+use crate::manifest::DiagLevel;
+use crate::manifest::kind::{KindInput, raw};
+
+/// `kind = "attestation"`.
+pub const KIND: Kind = Kind {
+    name: "attestation",
+    about: "a go-live step no API can see is signed off, with evidence, by someone, recently",
+    keys: &["title", "evidence", "signed_off_by", "date", "max_age"],
+    default_timeout: DEFAULT_CHECK_TIMEOUT,
+    parse: |input| parse(input).and_then(settings),
+};
+
+/// `kind = "attestation"` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttestationSpec {
+    /// What was attested.
+    pub title: Option<String>,
+    /// Link or reference to the evidence; empty or missing fails.
+    pub evidence: Option<String>,
+    /// Who signed it off.
+    pub signed_off_by: Option<String>,
+    /// When it was signed off.
+    pub date: Option<jiff::civil::Date>,
+    /// Older sign-offs warn.
+    pub max_age: Option<Duration>,
+}
+
+impl Check for AttestationSpec {
+    fn title(&self, id: &str) -> String {
+        self.title
+            .clone()
+            .unwrap_or_else(|| format!("Attestation `{id}`"))
+    }
+
+    fn run<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
+        Box::pin(run(self, ctx))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// Placeholder values that mean "not filled in yet".
+const PLACEHOLDERS: &[&str] = &["todo", "tbd", "fixme", "xxx", "n/a", "changeme", "..."];
+
+/// Whether an attestation value is blank or an obvious placeholder.
+fn unfilled(value: Option<&str>) -> bool {
+    let Some(v) = value else { return true };
+    let v = v.trim();
+    let lower = v.to_lowercase();
+    v.is_empty()
+        || PLACEHOLDERS.contains(&lower.as_str())
+        || lower.starts_with("todo")
+        || (v.starts_with('<') && v.ends_with('>'))
+}
+
+/// Validates an attestation's keys; lints one that is not signed off yet, or is
+/// dated in the future.
+pub fn parse(input: &mut KindInput<'_, '_, '_>) -> Option<AttestationSpec> {
+    // A one-line label a person reads in every report: a tighter bound than text.
+    let label = |f: &raw::Field<'_, '_>, d: &mut raw::Diags| {
+        raw::string_max(f.value, &f.what(), raw::MAX_LABEL, d).map(str::to_string)
+    };
+    let spec = AttestationSpec {
+        title: input.optional("title", label),
+        evidence: input.optional("evidence", |f, d| {
+            raw::string(f.value, &f.what(), d).map(str::to_string)
+        }),
+        signed_off_by: input.optional("signed_off_by", label),
+        date: input.optional("date", |f, d| raw::date(f.value, &f.what(), d)),
+        max_age: input.optional("max_age", |f, d| raw::duration(f.value, &f.what(), d)),
+    };
+    let id = input.id.to_string();
+    let mut missing = Vec::new();
+    for (key, value) in [
+        ("evidence", spec.evidence.as_deref()),
+        ("signed_off_by", spec.signed_off_by.as_deref()),
+    ] {
+        if unfilled(value) {
+            missing.push(key);
+        }
+    }
+    if spec.date.is_none() {
+        missing.push("date");
+    }
+    if !missing.is_empty() {
+        // At the first unfilled key that is written down (at the id otherwise).
+        let at: Vec<&str> = missing.iter().copied().filter(|k| *k != "date").collect();
+        input.lint(
+            &at,
+            DiagLevel::Warning,
+            &codes::ATTESTATION_MISSING,
+            format!(
+                "attestation `{id}` is not signed off yet: {} {} missing or a placeholder, so the check fails until the step is done",
+                missing.join(", "),
+                if missing.len() == 1 { "is" } else { "are" }
+            ),
+            "once the step is done, fill in evidence (a ticket or document link), signed_off_by and date = YYYY-MM-DD",
+        );
+    }
+    if let Some(date) = spec.date
+        && date > input.today
+    {
+        let today = input.today;
+        input.lint(
+            &["date"],
+            DiagLevel::Error,
+            &codes::ATTESTATION_MISSING,
+            format!(
+                "attestation `{id}` is dated {date}, in the future (today is {today}, UTC): a sign-off records a step already done, and the check fails until that date"
+            ),
+            "write the date the step was actually signed off (YYYY-MM-DD, UTC)",
+        );
+    }
+    Some(spec)
+}
 
 /// Runs an attestation check.
 pub async fn run(spec: &AttestationSpec, ctx: &CheckContext) -> CheckOutcome {

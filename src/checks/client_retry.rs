@@ -47,13 +47,133 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{CheckContext, CheckOutcome};
+use futures_util::future::BoxFuture;
+
+use super::{Check, CheckContext, CheckOutcome, Kind, settings};
 use crate::codes::{self, Code};
 use crate::finding::{Finding, Level};
-use crate::manifest::ClientRetrySpec;
+use crate::manifest::kind::{KindInput, raw};
 use crate::proxy::{self, Exchange, PhasePlan, ProxyConfig, ProxyHandle, RequestClass, Timeline};
 use crate::sim::{self, SimConfig};
 use crate::tier::Tier;
+
+/// Default timeout of a `client_retry` check: it runs the integration's own command
+/// twice or three times, and a client backing off to a 10 s cap needs minutes.
+pub const CLIENT_RETRY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// `kind = "client_retry"`.
+pub const KIND: Kind = Kind {
+    name: "client_retry",
+    about: "the integration's own client, run through a fault-injecting proxy, retries, backs off and keeps its references as it should",
+    keys: &[
+        "command",
+        "base_url_env",
+        "api_key_env",
+        "api_secret_env",
+        "plan",
+    ],
+    default_timeout: CLIENT_RETRY_TIMEOUT,
+    parse: |input| parse(input).and_then(settings),
+};
+
+/// `kind = "client_retry"` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientRetrySpec {
+    /// The integration's smoke command, argv form.
+    pub command: Vec<String>,
+    /// Variable that receives the proxy URL.
+    pub base_url_env: String,
+    /// Variable that receives the simulator's API key (simulator envs only).
+    pub api_key_env: String,
+    /// Variable that receives the simulator's API secret (simulator envs only).
+    pub api_secret_env: String,
+    /// Fault plan: a built-in name, or a TOML plan file (relative to `dir`).
+    pub plan: String,
+    /// The manifest's folder: the command runs in it, and a relative plan file or
+    /// program path (one with a `/`) resolves against it.
+    pub dir: PathBuf,
+}
+
+impl Check for ClientRetrySpec {
+    fn title(&self, _id: &str) -> String {
+        "Client handles rate limits and failures".into()
+    }
+
+    fn run<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
+        Box::pin(run(self, ctx))
+    }
+
+    fn runs_in_watch(&self) -> bool {
+        false
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// Validates a client_retry check's keys, with their defaults; a plan file is
+/// read and validated here, so a bad plan is a manifest error.
+pub fn parse(input: &mut KindInput<'_, '_, '_>) -> Option<ClientRetrySpec> {
+    let command = input.required("command", |f, d| {
+        let items = raw::array(f.value, &f.what(), d)?;
+        if items.is_empty() {
+            d.error(
+                f.value.span(),
+                "`command` is empty; give the program and its arguments, e.g. [\"npm\", \"run\", \"smoke\"]",
+            );
+            return None;
+        }
+        let args: Vec<Option<String>> = items
+            .iter()
+            .map(|item| raw::string(item, "an element of `command`", d).map(str::to_string))
+            .collect();
+        let args: Vec<String> = args.into_iter().collect::<Option<_>>()?;
+        if let (Some(program), Some(first)) = (args.first(), items.first())
+            && program.trim().is_empty()
+        {
+            d.error(first.span(), "the program name in `command` must not be empty");
+            return None;
+        }
+        Some(args)
+    });
+    let var_name = |f: &raw::Field<'_, '_>, d: &mut raw::Diags| {
+        let name = raw::non_empty_string(f.value, &f.what(), d)?;
+        if name.contains(['=', '\0']) {
+            d.error(
+                f.value.span(),
+                format!(
+                    "{} is not a valid environment variable name (it contains `=` or NUL)",
+                    f.what()
+                ),
+            );
+            return None;
+        }
+        Some(name.to_string())
+    };
+    let base_url_env = input.optional("base_url_env", var_name);
+    let api_key_env = input.optional("api_key_env", var_name);
+    let api_secret_env = input.optional("api_secret_env", var_name);
+    let base_dir = input.base_dir.to_path_buf();
+    let plan = input.optional("plan", |f, d| {
+        let plan = raw::non_empty_string(f.value, &f.what(), d)?;
+        match load_plan_in(plan, &base_dir) {
+            Ok(_) => Some(plan.to_string()),
+            Err(e) => {
+                d.error(f.value.span(), format!("invalid `plan`: {e}"));
+                None
+            }
+        }
+    });
+    Some(ClientRetrySpec {
+        command: command?,
+        base_url_env: base_url_env.unwrap_or_else(|| "OCTOPUS_BASE_URL".to_string()),
+        api_key_env: api_key_env.unwrap_or_else(|| "OCTOPUS_API_KEY".to_string()),
+        api_secret_env: api_secret_env.unwrap_or_else(|| "OCTOPUS_API_SECRET".to_string()),
+        plan: plan.unwrap_or_else(|| "default".to_string()),
+        dir: base_dir,
+    })
+}
 
 /// A retry may come this much sooner than `Retry-After` says.
 pub const RETRY_AFTER_TOLERANCE_MS: u64 = 100;

@@ -7,12 +7,45 @@
 
 use url::Host;
 
-use super::{CheckContext, CheckOutcome, Target};
+use futures_util::future::BoxFuture;
+
+use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, Target, settings};
 use crate::codes;
 use crate::finding::{Finding, Level};
 use crate::octopus::{ApiError, is_loopback_host};
 use crate::secret::{Secret, SecretError, SecretRef};
 use crate::tier::Tier;
+
+/// `kind = "credentials"`: no settings of its own.
+pub const KIND: Kind = Kind {
+    name: "credentials",
+    about: "the env's key and secret are well formed, paired with the right host, and log in",
+    keys: &[],
+    default_timeout: DEFAULT_CHECK_TIMEOUT,
+    parse: |_| settings(CredentialsCheck),
+};
+
+/// The `credentials` check (it has no settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CredentialsCheck;
+
+impl Check for CredentialsCheck {
+    fn title(&self, _id: &str) -> String {
+        "Credentials match the host and log in".into()
+    }
+
+    fn run<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
+        Box::pin(run(ctx))
+    }
+
+    fn reports_login(&self) -> bool {
+        true
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
 
 /// Runs the credentials check.
 pub async fn run(ctx: &CheckContext) -> CheckOutcome {

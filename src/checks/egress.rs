@@ -13,7 +13,9 @@ use ipnet::IpNet;
 use reqwest::Url;
 use tokio::time::Instant;
 
-use super::{CheckContext, CheckOutcome};
+use futures_util::future::BoxFuture;
+
+use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, settings};
 use crate::codes;
 use crate::finding::{Finding, Level};
 use crate::manifest::EgressIpSpec;
@@ -37,6 +39,33 @@ pub struct EgressFacts {
     /// Extra trusted roots from the env's `ca_file` (SPEC 8.7: it applies to every
     /// HTTPS call golive makes for the env, the echo service included).
     pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
+
+/// `kind = "egress"`: no settings of its own.
+pub const KIND: Kind = Kind {
+    name: "egress",
+    about: "the egress address is inside the allowlist, and the allowlist itself is sane",
+    keys: &[],
+    default_timeout: DEFAULT_CHECK_TIMEOUT,
+    parse: |_| settings(EgressCheck),
+};
+
+/// The `egress` check (it has no settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EgressCheck;
+
+impl Check for EgressCheck {
+    fn title(&self, _id: &str) -> String {
+        "Egress IP is inside the allowlist".into()
+    }
+
+    fn run<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
+        Box::pin(run(ctx))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 /// Runs the egress check.

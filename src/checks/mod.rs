@@ -1,4 +1,15 @@
-//! Check kinds: each turns its spec plus the run's context into findings.
+//! Check kinds: each turns its settings plus the run's context into findings.
+//!
+//! # The check-kind contract
+//!
+//! Each kind lives in one module of this folder, which owns everything about it:
+//! its settings type and the manifest keys that fill it (a [`KindDef`] whose
+//! `parse` validates them, with located errors and lints), its default timeout, its
+//! title, the finding codes only it reports, and its `run` (the [`Check`] trait).
+//! [`KINDS`] lists the kinds: the manifest loader, `golive list`, `golive explain`,
+//! the report schema and the README tests all iterate it, so adding a kind means one
+//! new module, one row in [`KINDS`] and its rows in the README (ARCHITECTURE.md has
+//! the recipe).
 //!
 //! A check that found a problem returns findings; a check that could not complete
 //! returns a finding marked `incomplete` (status `error`). Checks never decide
@@ -13,13 +24,19 @@ pub mod retry_policy;
 pub mod wallet;
 pub mod webhook;
 
-use std::sync::Arc;
+#[cfg(test)]
+mod settings_tests;
 
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
 use reqwest::Url;
 use tokio::time::Instant;
 
 use crate::finding::Finding;
-use crate::manifest::{CheckKind, CheckSpec, ClientSpec, EnvSpec};
+use crate::manifest::{self, ClientSpec, EnvSpec, KindDef, ManifestError};
 use crate::octopus::{CallLog, Credentials, OctopusClient};
 use crate::secret::{Secret, SecretError, SecretRef};
 use crate::tier::Tier;
@@ -219,33 +236,80 @@ impl CheckOutcome {
     }
 }
 
+/// A check kind's settings, and what it does with them.
+pub trait Check: std::fmt::Debug + Send + Sync + 'static {
+    /// A short title for a check with this id, for reports.
+    fn title(&self, id: &str) -> String;
+
+    /// Runs the check.
+    fn run<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome>;
+
+    /// Whether this check reports the run's login failures itself (so that other
+    /// checks that need a session skip and point at it).
+    fn reports_login(&self) -> bool {
+        false
+    }
+
+    /// Whether `golive watch` runs it (a check that runs the integration's own
+    /// command does not belong in a loop).
+    fn runs_in_watch(&self) -> bool {
+        true
+    }
+
+    /// The concrete settings, for code that knows the kind (tests, mostly).
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+/// The settings of one check, whatever its kind.
+pub type Settings = Arc<dyn Check>;
+/// A manifest of golive's check kinds.
+pub type Manifest = manifest::Manifest<Settings>;
+/// One `[[check]]` of golive's kinds.
+pub type CheckSpec = manifest::CheckSpec<Settings>;
+/// One row of [`KINDS`].
+pub type Kind = KindDef<Settings>;
+
+/// Default per-check timeout when a check sets none.
+pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Every check kind, in documentation order.
+pub static KINDS: &[Kind] = &[
+    credentials::KIND,
+    wallet::KIND,
+    webhook::KIND,
+    egress::KIND,
+    request_id::KIND,
+    retry_policy::KIND,
+    attestation::KIND,
+    client_retry::KIND,
+];
+
+/// Wraps a kind's settings value for the manifest.
+pub(crate) fn settings(check: impl Check) -> Option<Settings> {
+    Some(Arc::new(check))
+}
+
+/// Reads and validates the manifest at `path` against [`KINDS`].
+pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+    manifest::load(path, KINDS)
+}
+
+/// Validates manifest text against [`KINDS`] (see [`manifest::parse`]).
+pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
+    manifest::parse(text, path, KINDS)
+}
+
+/// Every key the loader accepts, per table (see [`manifest::accepted_keys`]).
+pub fn accepted_keys() -> Vec<(&'static str, &'static [&'static str])> {
+    manifest::accepted_keys(KINDS)
+}
+
 /// A short title for a check, for reports.
 pub fn title(spec: &CheckSpec) -> String {
-    match &spec.kind {
-        CheckKind::Credentials => "Credentials match the host and log in".into(),
-        CheckKind::Wallet(w) => format!("{} wallet is funded", w.currency),
-        CheckKind::Webhook(_) => "Webhook endpoint verifies signatures".into(),
-        CheckKind::Egress => "Egress IP is inside the allowlist".into(),
-        CheckKind::RequestId => "Request ids round-trip".into(),
-        CheckKind::RetryPolicy => "Client retry policy follows the checklist".into(),
-        CheckKind::Attestation(a) => a
-            .title
-            .clone()
-            .unwrap_or_else(|| format!("Attestation `{}`", spec.id)),
-        CheckKind::ClientRetry(_) => "Client handles rate limits and failures".into(),
-    }
+    spec.settings.title(&spec.id)
 }
 
 /// Runs one check.
 pub async fn run(spec: &CheckSpec, ctx: &CheckContext) -> CheckOutcome {
-    match &spec.kind {
-        CheckKind::Credentials => credentials::run(ctx).await,
-        CheckKind::Wallet(w) => wallet::run(w, ctx).await,
-        CheckKind::Egress => egress::run(ctx).await,
-        CheckKind::RequestId => request_id::run(ctx).await,
-        CheckKind::RetryPolicy => retry_policy::run(ctx).await,
-        CheckKind::Attestation(a) => attestation::run(a, ctx).await,
-        CheckKind::Webhook(w) => webhook::run(w, ctx).await,
-        CheckKind::ClientRetry(c) => client_retry::run(c, ctx).await,
-    }
+    spec.settings.run(ctx).await
 }

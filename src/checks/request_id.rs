@@ -4,10 +4,39 @@
 //! needs them to come back unchanged. One harmless GET (the currency list) carries a
 //! fresh KSUID; the answer's `X-Request-Id` must be the same value.
 
-use super::{CheckContext, CheckOutcome};
+use futures_util::future::BoxFuture;
+
+use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, settings};
 use crate::codes;
 use crate::finding::Finding;
 use crate::octopus::ApiError;
+
+/// `kind = "request_id"`: no settings of its own.
+pub const KIND: Kind = Kind {
+    name: "request_id",
+    about: "the API echoes the X-Request-Id the integration sends",
+    keys: &[],
+    default_timeout: DEFAULT_CHECK_TIMEOUT,
+    parse: |_| settings(RequestIdCheck),
+};
+
+/// The `request_id` check (it has no settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestIdCheck;
+
+impl Check for RequestIdCheck {
+    fn title(&self, _id: &str) -> String {
+        "Request ids round-trip".into()
+    }
+
+    fn run<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
+        Box::pin(run(ctx))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
 
 /// Runs the request-id check.
 pub async fn run(ctx: &CheckContext) -> CheckOutcome {

@@ -6,10 +6,39 @@
 
 use std::time::Duration;
 
-use super::{CheckContext, CheckOutcome};
+use futures_util::future::BoxFuture;
+
+use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, settings};
 use crate::codes;
 use crate::finding::{Finding, Level};
 use crate::manifest::ClientSpec;
+
+/// `kind = "retry_policy"`: no settings of its own.
+pub const KIND: Kind = Kind {
+    name: "retry_policy",
+    about: "the [client] table's timeouts, retries and backoff follow the go-live checklist",
+    keys: &[],
+    default_timeout: DEFAULT_CHECK_TIMEOUT,
+    parse: |_| settings(RetryPolicyCheck),
+};
+
+/// The `retry_policy` check (it has no settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicyCheck;
+
+impl Check for RetryPolicyCheck {
+    fn title(&self, _id: &str) -> String {
+        "Client retry policy follows the checklist".into()
+    }
+
+    fn run<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
+        Box::pin(run(ctx))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
 
 /// Runs the retry-policy check.
 pub async fn run(ctx: &CheckContext) -> CheckOutcome {

@@ -5,11 +5,148 @@
 //! fetched once per run and shared by every wallet check (the production call
 //! budget is small). Evidence lists every wallet of the account.
 
-use super::{CheckContext, CheckOutcome};
+use futures_util::future::BoxFuture;
+
+use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, settings};
 use crate::codes;
 use crate::finding::Finding;
-use crate::manifest::WalletSpec;
+use crate::manifest::DiagLevel;
+use crate::manifest::kind::{Diags, Field, KindInput, raw};
 use crate::octopus::{ApiError, WalletBook};
+
+/// `kind = "wallet"`.
+pub const KIND: Kind = Kind {
+    name: "wallet",
+    about: "a wallet in the currency is reachable and funded, with runway for a top-up to clear",
+    keys: &[
+        "currency",
+        "min_balance",
+        "warn_balance",
+        "daily_spend",
+        "type",
+        "settlement_days",
+    ],
+    default_timeout: DEFAULT_CHECK_TIMEOUT,
+    parse: |input| parse(input).and_then(settings),
+};
+
+/// `kind = "wallet"` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WalletSpec {
+    /// ISO 4217 code, upper case.
+    pub currency: String,
+    /// Below this (strictly): fail.
+    pub min_balance: Option<f64>,
+    /// Below this: warn.
+    pub warn_balance: Option<f64>,
+    /// Expected spend per day, for the runway warning.
+    pub daily_spend: Option<f64>,
+    /// Expected wallet type, e.g. `PREPAID`.
+    pub wallet_type: Option<String>,
+    /// Days a wire top-up takes to clear (default 3).
+    pub settlement_days: f64,
+}
+
+impl Check for WalletSpec {
+    fn title(&self, _id: &str) -> String {
+        format!("{} wallet is funded", self.currency)
+    }
+
+    fn run<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
+        Box::pin(run(self, ctx))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// A money amount: a number, not negative.
+fn amount(f: &Field<'_, '_>, d: &mut Diags) -> Option<f64> {
+    let n = raw::number(f.value, &f.what(), d)?;
+    if n < 0.0 {
+        d.error(f.value.span(), format!("{} must not be negative", f.what()));
+        return None;
+    }
+    Some(n)
+}
+
+/// Validates a wallet check's keys; lints thresholds that can never warn.
+pub fn parse(input: &mut KindInput<'_, '_, '_>) -> Option<WalletSpec> {
+    let currency = input.required("currency", |f, d| {
+        let c = raw::string(f.value, &f.what(), d)?;
+        if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Some(c.to_string());
+        }
+        let hint = if c.len() == 3 && c.is_ascii() {
+            format!("; write \"{}\"", c.to_ascii_uppercase())
+        } else {
+            String::new()
+        };
+        d.error(
+            f.value.span(),
+            format!(
+                "currency `{}` is not a 3-letter upper-case ISO 4217 code such as \"USD\"{hint}",
+                raw::show(c)
+            ),
+        );
+        None
+    });
+    let min_balance = input.optional("min_balance", amount);
+    let warn_balance = input.optional("warn_balance", amount);
+    let daily_spend = input.optional("daily_spend", amount);
+    let wallet_type = input.optional("type", |f, d| {
+        let s = raw::string(f.value, &f.what(), d)?;
+        // New wallet types may appear in the API; any upper-case name is accepted,
+        // only the spelling is checked.
+        let well_formed = s.starts_with(|c: char| c.is_ascii_uppercase())
+            && s.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+        if well_formed {
+            return Some(s.to_string());
+        }
+        d.error(
+            f.value.span(),
+            format!(
+                "wallet type `{}` must be written in upper case as the API spells it, e.g. \"PREPAID\" or \"POSTPAID\"",
+                raw::show(s)
+            ),
+        );
+        None
+    });
+    let settlement_days = input
+        .optional("settlement_days", |f, d| {
+            let n = raw::number(f.value, &f.what(), d)?;
+            if n <= 0.0 {
+                d.error(f.value.span(), "`settlement_days` must be greater than 0");
+                return None;
+            }
+            Some(n)
+        })
+        .unwrap_or(3.0);
+    if let (Some(min), Some(warn)) = (min_balance, warn_balance)
+        && warn <= min
+    {
+        let id = input.id.to_string();
+        input.lint(
+            &["warn_balance"],
+            DiagLevel::Warning,
+            &codes::BALANCE_THRESHOLDS_INVERTED,
+            format!(
+                "check `{id}`: warn_balance {warn} is not above min_balance {min}, so balance-low can never be reported (a balance below {warn} already fails)"
+            ),
+            "set warn_balance above min_balance (the early warning, e.g. a week of spend above the minimum), or remove warn_balance",
+        );
+    }
+    Some(WalletSpec {
+        currency: currency?,
+        min_balance,
+        warn_balance,
+        daily_spend,
+        wallet_type,
+        settlement_days,
+    })
+}
 
 /// Runs one wallet check.
 pub async fn run(spec: &WalletSpec, ctx: &CheckContext) -> CheckOutcome {

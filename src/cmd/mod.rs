@@ -7,9 +7,10 @@
 use std::io::Write;
 use std::path::Path;
 
+use crate::checks::{self, Manifest};
 use crate::cli::ManifestArgs;
 use crate::exit::Exit;
-use crate::manifest::{self, Manifest};
+use crate::manifest;
 use crate::sim::Scenario;
 
 /// A run that ends before (or instead of) a report.
@@ -62,7 +63,7 @@ pub(crate) fn load(args: &ManifestArgs) -> Result<Manifest, Failure> {
             }
         )));
     }
-    manifest::load(path).map_err(|e| Failure {
+    checks::load(path).map_err(|e| Failure {
         exit: Exit::Usage,
         message: e.render().trim_end().to_string(),
         preformatted: true,

@@ -14,15 +14,10 @@ use reqwest::Url;
 use crate::secret::SecretRef;
 use crate::tier::Tier;
 
-/// Default per-check timeout when a check sets none.
-pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(15);
-/// Default timeout of a `client_retry` check: it runs the integration's own command
-/// twice or three times, and a client backing off to a 10 s cap needs minutes.
-pub const CLIENT_RETRY_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// A loaded and validated `checks.toml`.
+/// A loaded and validated `checks.toml`, whose checks carry settings `S` (the
+/// check kinds' own values; see [`super::KindDef`]).
 #[derive(Debug, Clone)]
-pub struct Manifest {
+pub struct Manifest<S> {
     /// The path as the user gave it, for messages and reports.
     pub path: PathBuf,
     /// The manifest's folder: every relative path in the manifest (secret files,
@@ -37,7 +32,7 @@ pub struct Manifest {
     /// How the integration's own HTTP client is configured, if described.
     pub client: Option<ClientSpec>,
     /// Checks in file order; reports keep this order.
-    pub checks: Vec<CheckSpec>,
+    pub checks: Vec<CheckSpec<S>>,
     /// Waivers in file order.
     pub waivers: Vec<WaiverSpec>,
     /// What `golive validate` reports about this manifest although it loaded
@@ -46,7 +41,7 @@ pub struct Manifest {
     pub lints: Vec<super::Diagnostic>,
 }
 
-impl Manifest {
+impl<S> Manifest<S> {
     /// Looks an env up by name.
     pub fn env(&self, name: &str) -> Option<&EnvSpec> {
         self.envs.iter().find(|e| e.name == name)
@@ -153,11 +148,13 @@ impl Severity {
 
 /// One `[[check]]` entry.
 #[derive(Debug, Clone)]
-pub struct CheckSpec {
+pub struct CheckSpec<S> {
     /// Unique kebab-case id.
     pub id: String,
-    /// What to probe, with the kind's own settings.
-    pub kind: CheckKind,
+    /// The kind's name, as the manifest spells it.
+    pub kind: &'static str,
+    /// The kind's own settings.
+    pub settings: S,
     /// How much a failure matters.
     pub severity: Severity,
     /// Envs this check applies to; `None` means every env.
@@ -175,130 +172,13 @@ pub struct CheckSpec {
     pub line: usize,
 }
 
-impl CheckSpec {
+impl<S> CheckSpec<S> {
     /// Whether the check applies to the named env.
     pub fn applies_to(&self, env: &str) -> bool {
         self.envs
             .as_ref()
             .is_none_or(|envs| envs.iter().any(|e| e == env))
     }
-}
-
-/// The check kinds and their kind-specific settings.
-#[derive(Debug, Clone)]
-pub enum CheckKind {
-    /// Credential/host pairing and login.
-    Credentials,
-    /// Wallet balance in one currency.
-    Wallet(WalletSpec),
-    /// Webhook endpoint signature round-trip.
-    Webhook(WebhookSpec),
-    /// Egress IP inside the allowlist, and the allowlist itself.
-    Egress,
-    /// `X-Request-Id` echo.
-    RequestId,
-    /// The `[client]` table against the go-live checklist.
-    RetryPolicy,
-    /// A signed-off human step.
-    Attestation(AttestationSpec),
-    /// The integration's own client, run through the fault-injecting proxy.
-    ClientRetry(ClientRetrySpec),
-}
-
-impl CheckKind {
-    /// The manifest spelling of the kind.
-    pub fn name(&self) -> &'static str {
-        match self {
-            CheckKind::Credentials => "credentials",
-            CheckKind::Wallet(_) => "wallet",
-            CheckKind::Webhook(_) => "webhook",
-            CheckKind::Egress => "egress",
-            CheckKind::RequestId => "request_id",
-            CheckKind::RetryPolicy => "retry_policy",
-            CheckKind::Attestation(_) => "attestation",
-            CheckKind::ClientRetry(_) => "client_retry",
-        }
-    }
-}
-
-/// Every kind name the manifest format knows, in documentation order.
-pub const ALL_KINDS: &[&str] = &[
-    "credentials",
-    "wallet",
-    "webhook",
-    "egress",
-    "request_id",
-    "retry_policy",
-    "attestation",
-    "client_retry",
-];
-
-/// Kinds this build can run: today every kind. A kind added to [`ALL_KINDS`] before
-/// its check exists belongs in [`ALL_KINDS`] only; a manifest naming it is then
-/// refused with a clear message rather than skipped silently.
-pub const IMPLEMENTED_KINDS: &[&str] = ALL_KINDS;
-
-/// `kind = "wallet"` settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WalletSpec {
-    /// ISO 4217 code, upper case.
-    pub currency: String,
-    /// Below this (strictly): fail.
-    pub min_balance: Option<f64>,
-    /// Below this: warn.
-    pub warn_balance: Option<f64>,
-    /// Expected spend per day, for the runway warning.
-    pub daily_spend: Option<f64>,
-    /// Expected wallet type, e.g. `PREPAID`.
-    pub wallet_type: Option<String>,
-    /// Days a wire top-up takes to clear (default 3).
-    pub settlement_days: f64,
-}
-
-/// `kind = "webhook"` settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WebhookSpec {
-    /// A slower 2xx warns.
-    pub ack_within: Duration,
-    /// Older timestamps must be refused.
-    pub replay_window: Duration,
-    /// The live event type the valid probe carries.
-    pub event_type: String,
-    /// Certificates expiring sooner warn.
-    pub cert_min_days: u32,
-}
-
-/// `kind = "attestation"` settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AttestationSpec {
-    /// What was attested.
-    pub title: Option<String>,
-    /// Link or reference to the evidence; empty or missing fails.
-    pub evidence: Option<String>,
-    /// Who signed it off.
-    pub signed_off_by: Option<String>,
-    /// When it was signed off.
-    pub date: Option<jiff::civil::Date>,
-    /// Older sign-offs warn.
-    pub max_age: Option<Duration>,
-}
-
-/// `kind = "client_retry"` settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClientRetrySpec {
-    /// The integration's smoke command, argv form.
-    pub command: Vec<String>,
-    /// Variable that receives the proxy URL.
-    pub base_url_env: String,
-    /// Variable that receives the simulator's API key (simulator envs only).
-    pub api_key_env: String,
-    /// Variable that receives the simulator's API secret (simulator envs only).
-    pub api_secret_env: String,
-    /// Fault plan: a built-in name, or a TOML plan file (relative to `dir`).
-    pub plan: String,
-    /// The manifest's folder: the command runs in it, and a relative plan file or
-    /// program path (one with a `/`) resolves against it.
-    pub dir: PathBuf,
 }
 
 /// One `[[waiver]]` entry.

@@ -6,8 +6,29 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::*;
+pub(super) use crate::checks::KINDS;
+use crate::checks::attestation::AttestationSpec;
+use crate::checks::wallet::WalletSpec;
+use crate::checks::webhook::WebhookSpec;
+use crate::checks::{DEFAULT_CHECK_TIMEOUT, Settings};
 use crate::secret::SecretRef;
 use crate::tier::Tier;
+
+/// Manifest text loaded against golive's own kinds.
+fn parse(text: &str, path: &Path) -> Result<Manifest<Settings>, ManifestError> {
+    super::parse(text, path, KINDS)
+}
+
+/// A check's settings as the concrete type of its kind.
+fn settings_of<T: 'static>(spec: &CheckSpec<Settings>) -> &T {
+    match spec.settings.as_any().downcast_ref::<T>() {
+        Some(s) => s,
+        None => panic!(
+            "check `{}` has settings of another kind: {:?}",
+            spec.id, spec.settings
+        ),
+    }
+}
 
 const FILE: &str = "checks.toml";
 
@@ -116,31 +137,7 @@ const SPEC_CHECKS: &[(&str, &str, usize)] = &[
     ("kyc", "attestation", 80),
 ];
 
-/// The error a known kind this build cannot run gets, if it cannot.
-fn unavailable(kind: &str) -> Option<String> {
-    (!IMPLEMENTED_KINDS.contains(&kind)).then(|| {
-        format!(
-            "check kind `{kind}` is not available in this version of golive (available: {})",
-            IMPLEMENTED_KINDS.join(", ")
-        )
-    })
-}
-
-/// The SPEC example without the checks of kinds this build cannot run.
-fn implemented_example() -> String {
-    SPEC_EXAMPLE
-        .split("\n\n")
-        .filter(|block| {
-            !block.starts_with("[[check]]")
-                || SPEC_CHECKS.iter().any(|(_, kind, _)| {
-                    block.contains(&format!("kind = \"{kind}\"")) && unavailable(kind).is_none()
-                })
-        })
-        .collect::<Vec<_>>()
-        .join("\n\n")
-}
-
-fn ok(text: &str) -> Manifest {
+fn ok(text: &str) -> Manifest<Settings> {
     match parse(text, Path::new(FILE)) {
         Ok(m) => m,
         Err(e) => panic!("expected a valid manifest, got:\n{}", e.render()),
@@ -188,8 +185,8 @@ fn assert_at(d: &Diagnostic, line: usize, column: usize, caret: usize, needle: &
 const HEAD: &str = "version = 1\n[env.demo]\ntier = \"sandbox\"\n";
 
 #[test]
-fn the_spec_example_without_unimplemented_kinds_parses_into_domain_values() {
-    let m = ok(&implemented_example());
+fn the_spec_example_parses_into_domain_values() {
+    let m = ok(SPEC_EXAMPLE);
     assert_eq!(m.path, PathBuf::from(FILE));
     assert_eq!(m.base_dir, PathBuf::from("."));
     assert_eq!(m.version, 1);
@@ -267,15 +264,11 @@ fn the_spec_example_without_unimplemented_kinds_parses_into_domain_values() {
     );
 
     let ids: Vec<&str> = m.checks.iter().map(|c| c.id.as_str()).collect();
-    let expected: Vec<&str> = SPEC_CHECKS
-        .iter()
-        .filter(|(_, kind, _)| unavailable(kind).is_none())
-        .map(|(id, _, _)| *id)
-        .collect();
+    let expected: Vec<&str> = SPEC_CHECKS.iter().map(|(id, _, _)| *id).collect();
     assert_eq!(ids, expected, "checks in file order");
     let cred = &m.checks[0];
     assert_eq!(cred.id, "credentials");
-    assert!(matches!(cred.kind, CheckKind::Credentials));
+    assert_eq!(cred.kind, "credentials");
     assert_eq!(cred.severity, Severity::Error);
     assert_eq!(
         cred.envs,
@@ -292,9 +285,7 @@ fn the_spec_example_without_unimplemented_kinds_parses_into_domain_values() {
     assert!(wallet.tags.is_empty());
     assert_eq!(wallet.timeout, DEFAULT_CHECK_TIMEOUT);
     assert_eq!(wallet.line, 49);
-    let CheckKind::Wallet(w) = &wallet.kind else {
-        panic!("not a wallet: {:?}", wallet.kind)
-    };
+    let w: &WalletSpec = settings_of(wallet);
     assert_eq!(
         *w,
         WalletSpec {
@@ -307,11 +298,11 @@ fn the_spec_example_without_unimplemented_kinds_parses_into_domain_values() {
         }
     );
 
-    // Kinds enabled after this test was written: their SPEC settings, if present.
+    // The other kinds: their SPEC settings, if they have any.
     for c in &m.checks[2..] {
-        match &c.kind {
-            CheckKind::Webhook(w) => assert_eq!(
-                *w,
+        match c.kind {
+            "webhook" => assert_eq!(
+                *settings_of::<WebhookSpec>(c),
                 WebhookSpec {
                     ack_within: Duration::from_secs(5),
                     replay_window: Duration::from_secs(300),
@@ -319,9 +310,9 @@ fn the_spec_example_without_unimplemented_kinds_parses_into_domain_values() {
                     cert_min_days: 14,
                 }
             ),
-            CheckKind::Egress | CheckKind::RequestId | CheckKind::RetryPolicy => {}
-            CheckKind::Attestation(a) => assert_eq!(
-                *a,
+            "egress" | "request_id" | "retry_policy" => {}
+            "attestation" => assert_eq!(
+                *settings_of::<AttestationSpec>(c),
                 AttestationSpec {
                     title: Some("KYC/KYB approved by the account manager".into()),
                     evidence: Some("https://tracker.example.com/ONB-42".into()),
@@ -346,54 +337,23 @@ fn the_spec_example_without_unimplemented_kinds_parses_into_domain_values() {
 }
 
 #[test]
-fn the_full_spec_example_reports_exactly_the_unavailable_kinds() {
-    let expected: Vec<String> = SPEC_CHECKS
-        .iter()
-        .filter_map(|(_, kind, line)| {
-            unavailable(kind).map(|m| format!("checks.toml:{line}:8: error: {m}"))
-        })
-        .collect();
-    match parse(SPEC_EXAMPLE, Path::new(FILE)) {
-        Ok(m) => assert!(expected.is_empty() && m.checks.len() == SPEC_CHECKS.len()),
-        Err(e) => {
-            assert_eq!(headers(&e), expected);
-            let noun = if expected.len() == 1 {
-                "error"
-            } else {
-                "errors"
-            };
-            assert!(
-                e.render()
-                    .ends_with(&format!("\n{} {noun} in checks.toml", expected.len()))
-            );
-            if unavailable("webhook").is_some() {
-                assert!(
-                    e.render()
-                        .contains("  | kind = \"webhook\"\n  |        ^^^^^^^^^\n")
-                );
-            }
-        }
-    }
+fn the_full_spec_example_loads_every_check() {
+    let m = ok(SPEC_EXAMPLE);
+    let kinds: Vec<(&str, &str)> = m.checks.iter().map(|c| (c.id.as_str(), c.kind)).collect();
+    let expected: Vec<(&str, &str)> = SPEC_CHECKS.iter().map(|(id, k, _)| (*id, *k)).collect();
+    assert_eq!(kinds, expected);
 }
 
 #[test]
-fn unimplemented_kinds_still_have_their_keys_validated() {
+fn a_kind_s_keys_are_validated_against_its_own_list() {
     let text = format!(
         "{HEAD}[[check]]\nid = \"smoke\"\nkind = \"client_retry\"\ncommand = \"npm test\"\ncurrency = \"USD\"\n"
     );
     let e = err(&text);
-    let mut expected: Vec<String> = unavailable("client_retry")
-        .map(|m| format!("checks.toml:6:8: error: {m}"))
-        .into_iter()
-        .collect();
-    expected.push(
-        "checks.toml:7:11: error: invalid type for `command`: expected an array, found a string"
-            .into(),
-    );
-    expected.push(
-        "checks.toml:8:1: error: unknown key `currency` in a `client_retry` check (`currency` belongs to checks of kind `wallet`); valid keys: id, kind, severity, envs, tags, timeout, retries, retry_delay, command, base_url_env, api_key_env, api_secret_env, plan"
-            .into(),
-    );
+    let expected = [
+        "checks.toml:7:11: error: invalid type for `command`: expected an array, found a string",
+        "checks.toml:8:1: error: unknown key `currency` in a `client_retry` check (`currency` belongs to checks of kind `wallet`); valid keys: id, kind, severity, envs, tags, timeout, retries, retry_delay, command, base_url_env, api_key_env, api_secret_env, plan",
+    ];
     assert_eq!(headers(&e), expected);
 }
 
@@ -405,10 +365,7 @@ fn kinds_with_settings_report_their_own_problems() {
 [[check]]\nid = \"k\"\nkind = \"attestation\"\ndate = \"yesterday\"\nevidence = 42\n"
     );
     let e = err(&text);
-    let h: Vec<String> = headers(&e)
-        .into_iter()
-        .filter(|h| !h.contains("is not available"))
-        .collect();
+    let h = headers(&e);
     assert_eq!(
         h,
         [
@@ -917,9 +874,7 @@ warn_balance = \"lots\"\ntype = \"prepaid\"\nsettlement_days = 0\n\
         "{HEAD}[[check]]\nid = \"w\"\nkind = \"wallet\"\ncurrency = \"HKD\"\nmin_balance = 100\n\
 type = \"CREDIT_LINE\"\nsettlement_days = 1.5\n"
     ));
-    let CheckKind::Wallet(w) = &m.checks[0].kind else {
-        panic!("not a wallet")
-    };
+    let w: &WalletSpec = settings_of(&m.checks[0]);
     assert_eq!(w.min_balance, Some(100.0));
     assert_eq!(w.wallet_type.as_deref(), Some("CREDIT_LINE"));
     assert_eq!(w.settlement_days, 1.5);
@@ -974,7 +929,7 @@ fn many_errors_are_all_reported_in_file_order() {
 fn a_missing_file_is_one_whole_file_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("absent.toml");
-    let e = load(&path).unwrap_err();
+    let e = load(&path, KINDS).unwrap_err();
     assert_eq!(e.diagnostics.len(), 1);
     let d = &e.diagnostics[0];
     assert_eq!((d.line, d.column, d.snippet.as_deref()), (0, 0, None));
@@ -993,7 +948,7 @@ fn load_sets_path_and_base_dir() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("checks.toml");
     std::fs::write(&path, HEAD).unwrap();
-    let m = load(&path).unwrap();
+    let m = load(&path, KINDS).unwrap();
     assert_eq!(m.path, path);
     assert_eq!(m.base_dir, dir.path());
     let m = parse(HEAD, Path::new("conf/checks.toml")).unwrap();

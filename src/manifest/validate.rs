@@ -16,7 +16,8 @@ use toml::de::DeTable;
 
 use super::check;
 use super::diagnostic::{Diagnostic, SourceMap};
-use super::lint;
+use super::kind::KindDef;
+use super::lint::{self, Lint};
 use super::model::{ClientSpec, EgressIpSpec, EnvSpec, Manifest, WaiverSpec};
 use super::raw::{self, Diags, Field, Table, show, suggest};
 use super::redact;
@@ -66,19 +67,24 @@ const VERSION: i64 = 1;
 
 /// Parses and validates manifest text. `path` is used for messages and `base_dir`.
 /// Lints are judged against today's date (UTC).
-pub(crate) fn manifest(text: &str, path: &Path) -> Result<Manifest, Vec<Diagnostic>> {
+pub(crate) fn manifest<S>(
+    text: &str,
+    path: &Path,
+    kinds: &[KindDef<S>],
+) -> Result<Manifest<S>, Vec<Diagnostic>> {
     let today = jiff::Timestamp::now()
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .date();
-    manifest_on(text, path, today)
+    manifest_on(text, path, today, kinds)
 }
 
 /// [`manifest`] with lints judged on `today`.
-pub(crate) fn manifest_on(
+pub(crate) fn manifest_on<S>(
     text: &str,
     path: &Path,
     today: jiff::civil::Date,
-) -> Result<Manifest, Vec<Diagnostic>> {
+    kinds: &[KindDef<S>],
+) -> Result<Manifest<S>, Vec<Diagnostic>> {
     let (root, syntax_errors) = DeTable::parse_recoverable(text);
     let map = SourceMap::new(path, text, redact::blank_ranges(text, root.get_ref()));
 
@@ -97,12 +103,13 @@ pub(crate) fn manifest_on(
 
     let mut d = Diags::default();
     let root = Table::new(root.get_ref(), 0..0);
-    let built = build(&root, path, &map, &mut d);
+    let mut kind_lints = Vec::new();
+    let built = build(&root, path, &map, today, kinds, &mut kind_lints, &mut d);
     match built {
         Some(mut m) if d.items.is_empty() => {
             // Lints only for a manifest without errors: a broken one has no reliable
             // domain values to judge.
-            m.lints = lint::lint(&root, &m, today)
+            m.lints = lint::lint(&root, &m, today, kind_lints)
                 .into_iter()
                 .map(|l| {
                     let mut diag = map.diagnostic(l.span, l.message);
@@ -135,12 +142,15 @@ fn finish(map: &SourceMap<'_>, mut items: Vec<(Range<usize>, String)>) -> Vec<Di
 }
 
 /// Validates every section; `None` when anything is wrong (and then `d` says what).
-fn build(
+fn build<S>(
     root: &Table<'_, '_>,
     path: &Path,
     map: &SourceMap<'_>,
+    today: jiff::civil::Date,
+    kinds: &[KindDef<S>],
+    kind_lints: &mut Vec<Lint>,
     d: &mut Diags,
-) -> Option<Manifest> {
+) -> Option<Manifest<S>> {
     let mut ok = true;
     root.check_keys(TOP_KEYS, "at the top level", |_| None, d);
 
@@ -193,7 +203,16 @@ fn build(
         _ => PathBuf::from("."),
     };
     let (checks, check_ids) = match root.get("check") {
-        Some(f) => check::checks(f, &env_names, map, &base_dir, d),
+        Some(f) => {
+            let cx = check::CheckEnv {
+                env_names: &env_names,
+                map,
+                base_dir: &base_dir,
+                today,
+                kinds,
+            };
+            check::checks(f, &cx, kind_lints, d)
+        }
         None => (Some(Vec::new()), Vec::new()),
     };
     ok &= checks.is_some();

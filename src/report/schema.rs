@@ -461,16 +461,7 @@ mod tests {
     }
 
     #[test]
-    fn evidence_of_every_kind_is_described_and_checked() {
-        let schema = report_schema();
-        for kind in crate::manifest::ALL_KINDS {
-            let described = schema["$defs"]["CheckReport"]["allOf"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|c| c["if"]["properties"]["kind"]["const"] == *kind);
-            assert!(described, "no evidence schema for kind `{kind}`");
-        }
+    fn evidence_is_checked_against_its_kind_s_schema() {
         // A debug string where data belongs is rejected.
         let mut value = instance(&fixtures::all_statuses());
         value["checks"][0]["kind"] = json!("retry_policy");
