@@ -27,7 +27,7 @@ pub fn run(cli: Cli) -> Exit {
     init_logging(cli.verbose, cli.quiet, stderr_color, embedded_sim);
     let out_color = decide_color(cli.color, std::io::stdout().is_terminal());
     let result = match cli.command {
-        Command::Schema => print_stdout(&format!("{}\n", pretty(&report::schema::report_schema()))),
+        Command::Schema => print_stdout(&format!("{}\n", pretty(&crate::cmd::report_schema()))),
         Command::Explain(args) => explain(&args),
         Command::Validate(args) => validate(&args),
         Command::List(args) => list(&args),
@@ -298,13 +298,10 @@ fn list(args: &ListArgs) -> Result<Exit, Failure> {
 
 fn explain(args: &ExplainArgs) -> Result<Exit, Failure> {
     if args.list {
-        let width = crate::codes::ALL
-            .iter()
-            .map(|c| c.code.len())
-            .max()
-            .unwrap_or(0);
+        let all = crate::checks::all_codes();
+        let width = all.iter().map(|c| c.code.len()).max().unwrap_or(0);
         let mut text = String::new();
-        for c in crate::codes::ALL {
+        for c in all {
             let level = if c.incomplete {
                 "error"
             } else {
@@ -318,8 +315,8 @@ fn explain(args: &ExplainArgs) -> Result<Exit, Failure> {
         return print_stdout(&text);
     }
     let code = args.code.as_deref().unwrap_or_default();
-    let Some(c) = crate::codes::find(code) else {
-        let near = crate::codes::nearest(code);
+    let Some(c) = crate::checks::find_code(code) else {
+        let near = crate::codes::nearest(code, &crate::checks::all_codes());
         return Err(usage(format!(
             "unknown finding code `{code}`; did you mean {}? (`golive explain --list` lists every code)",
             near.iter()

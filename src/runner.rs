@@ -557,10 +557,7 @@ mod tests {
 
     #[test]
     fn check_crashed_is_documented_and_distinct() {
-        let code = codes::ALL
-            .iter()
-            .find(|c| c.code == "check-crashed")
-            .expect("check-crashed is a known code");
+        let code = codes::find("check-crashed").expect("check-crashed is a known code");
         assert_ne!(code.code, codes::CHECK_TIMEOUT.code);
         assert!(!code.title.is_empty() && !code.why.is_empty());
     }

@@ -75,7 +75,7 @@ fn every_accepted_key_is_documented_and_every_documented_key_is_accepted() {
 #[test]
 fn the_key_reference_documents_every_check_kind() {
     let docs = documented();
-    for kind in golive::checks::KINDS.iter().map(|k| k.name) {
+    for kind in golive::checks::KINDS.iter().map(|k| k.def.name) {
         assert!(
             docs.contains_key(kind),
             "no README section for kind `{kind}`"

@@ -115,11 +115,26 @@ fn evidence_of_every_kind_is_described() {
         .collect();
     for kind in golive::checks::KINDS {
         assert!(
-            described.iter().any(|k| **k == kind.name),
+            described.iter().any(|k| **k == kind.def.name),
             "no evidence schema for kind `{}`",
-            kind.name
+            kind.def.name
         );
     }
+}
+
+#[test]
+fn the_committed_schema_is_current() {
+    const SCHEMA_PATH: &str = golive::report::schema::SCHEMA_PATH;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(SCHEMA_PATH);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    let out = run_args(&["schema"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        committed == out.stdout,
+        "{SCHEMA_PATH} is missing or out of date with the report model.\n\
+         Regenerate it with:\n\n    cargo run -- schema > {SCHEMA_PATH}\n\n\
+         and commit the result (it is the published contract for dashboards)."
+    );
 }
 
 #[test]

@@ -13,16 +13,47 @@ use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, sett
 use crate::codes;
 use crate::finding::Finding;
 use crate::manifest::DiagLevel;
+use crate::manifest::KindDef;
 use crate::manifest::kind::{KindInput, raw};
 
 /// `kind = "attestation"`.
 pub const KIND: Kind = Kind {
-    name: "attestation",
-    about: "a go-live step no API can see is signed off, with evidence, by someone, recently",
-    keys: &["title", "evidence", "signed_off_by", "date", "max_age"],
-    default_timeout: DEFAULT_CHECK_TIMEOUT,
-    parse: |input| parse(input).and_then(settings),
+    def: KindDef {
+        name: "attestation",
+        about: "a go-live step no API can see is signed off, with evidence, by someone, recently",
+        keys: &["title", "evidence", "signed_off_by", "date", "max_age"],
+        default_timeout: DEFAULT_CHECK_TIMEOUT,
+        parse: |input| parse(input).and_then(settings),
+    },
+    codes: CODES,
+    evidence_about: "The sign-off as written in the manifest.",
+    evidence,
 };
+
+/// The JSON Schema properties of this kind's evidence.
+fn evidence() -> serde_json::Value {
+    serde_json::json!({
+        "evidence": { "type": ["string", "null"] },
+        "signed_off_by": { "type": ["string", "null"] },
+        "date": { "type": ["string", "null"], "description": "YYYY-MM-DD." },
+        "age_days": { "type": "integer" }
+    })
+}
+
+codes::declare_codes! {
+    CODES;
+    ATTESTATION_MISSING = { "attestation-missing", "attestation", Fail, false,
+        "A go-live step is not signed off: evidence, signer or date missing (or dated in the future).",
+        "KYC/KYB, the funding wire, the webhook registration, the allowlist and the production credentials are human steps; launch without them and Octopus does not activate the account, or activates it half-configured.",
+        "Complete the step and record it: evidence (a ticket or document link), signed_off_by and date in the attestation check.",
+        Some(codes::DOCS_PRODUCTION) }
+    ATTESTATION_STALE = { "attestation-stale", "attestation", Warn, false,
+        "A sign-off is older than its max_age.",
+        "Old sign-offs drift from reality (rotated credentials, changed NAT addresses, renewed documents).",
+        "Re-confirm the step and update the date, or raise max_age if the step really does not expire.",
+        Some(codes::DOCS_PRODUCTION) }
+
+}
 
 /// `kind = "attestation"` settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,7 +135,7 @@ pub fn parse(input: &mut KindInput<'_, '_, '_>) -> Option<AttestationSpec> {
         input.lint(
             &at,
             DiagLevel::Warning,
-            &codes::ATTESTATION_MISSING,
+            &ATTESTATION_MISSING,
             format!(
                 "attestation `{id}` is not signed off yet: {} {} missing or a placeholder, so the check fails until the step is done",
                 missing.join(", "),
@@ -120,7 +151,7 @@ pub fn parse(input: &mut KindInput<'_, '_, '_>) -> Option<AttestationSpec> {
         input.lint(
             &["date"],
             DiagLevel::Error,
-            &codes::ATTESTATION_MISSING,
+            &ATTESTATION_MISSING,
             format!(
                 "attestation `{id}` is dated {date}, in the future (today is {today}, UTC): a sign-off records a step already done, and the check fails until that date"
             ),
@@ -155,7 +186,7 @@ pub fn judge(spec: &AttestationSpec, today: jiff::civil::Date, out: &mut CheckOu
     }
     if !missing.is_empty() {
         out.findings.push(Finding::new(
-            &codes::ATTESTATION_MISSING,
+            &ATTESTATION_MISSING,
             format!("not signed off: {} missing", missing.join(", ")),
         ));
     }
@@ -164,14 +195,14 @@ pub fn judge(spec: &AttestationSpec, today: jiff::civil::Date, out: &mut CheckOu
         out.evidence("age_days", age);
         if date > today {
             out.findings.push(Finding::new(
-                &codes::ATTESTATION_MISSING,
+                &ATTESTATION_MISSING,
                 format!("the sign-off is dated {date}, in the future"),
             ));
         } else if let Some(max) = spec.max_age {
             let max_days = max.as_secs() / 86_400;
             if age as u64 > max_days {
                 out.findings.push(Finding::new(
-                    &codes::ATTESTATION_STALE,
+                    &ATTESTATION_STALE,
                     format!(
                         "signed off {age} days ago ({date}); max_age is {}",
                         crate::duration::format(max)

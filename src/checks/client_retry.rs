@@ -49,9 +49,10 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
 
-use super::{Check, CheckContext, CheckOutcome, Kind, settings};
+use super::{Check, CheckContext, CheckOutcome, Kind, evidence, settings};
 use crate::codes::{self, Code};
 use crate::finding::{Finding, Level};
+use crate::manifest::KindDef;
 use crate::manifest::kind::{KindInput, raw};
 use crate::proxy::{self, Exchange, PhasePlan, ProxyConfig, ProxyHandle, RequestClass, Timeline};
 use crate::sim::{self, SimConfig};
@@ -63,18 +64,46 @@ pub const CLIENT_RETRY_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// `kind = "client_retry"`.
 pub const KIND: Kind = Kind {
-    name: "client_retry",
-    about: "the integration's own client, run through a fault-injecting proxy, retries, backs off and keeps its references as it should",
-    keys: &[
-        "command",
-        "base_url_env",
-        "api_key_env",
-        "api_secret_env",
-        "plan",
-    ],
-    default_timeout: CLIENT_RETRY_TIMEOUT,
-    parse: |input| parse(input).and_then(settings),
+    def: KindDef {
+        name: "client_retry",
+        about: "the integration's own client, run through a fault-injecting proxy, retries, backs off and keeps its references as it should",
+        keys: &[
+            "command",
+            "base_url_env",
+            "api_key_env",
+            "api_secret_env",
+            "plan",
+        ],
+        default_timeout: CLIENT_RETRY_TIMEOUT,
+        parse: |input| parse(input).and_then(settings),
+    },
+    codes: &[],
+    evidence_about: "The smoke command, the plan and what each phase recorded.",
+    evidence,
 };
+
+/// The JSON Schema properties of this kind's evidence.
+fn evidence() -> serde_json::Value {
+    let string = evidence::string();
+    let strings = evidence::strings();
+    serde_json::json!({
+        "command": strings,
+        "plan": string,
+        "base_url_env": string,
+        "upstream": string,
+        "phases": {
+            "type": "array",
+            "items": { "type": "object", "properties": {
+                "phase": string,
+                "result": string,
+                "duration_ms": { "type": "integer", "minimum": 0 },
+                "timeline": strings,
+                "requests": { "type": "array", "items": { "type": "object" } },
+                "requests_total": { "type": "integer", "minimum": 0 }
+            } }
+        }
+    })
+}
 
 /// `kind = "client_retry"` settings.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,21 +9,105 @@ use url::Host;
 
 use futures_util::future::BoxFuture;
 
-use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, Target, settings};
+use super::{
+    Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, Target, evidence, settings,
+};
 use crate::codes;
 use crate::finding::{Finding, Level};
+use crate::manifest::KindDef;
 use crate::octopus::{ApiError, is_loopback_host};
 use crate::secret::{Secret, SecretError, SecretRef};
 use crate::tier::Tier;
 
 /// `kind = "credentials"`: no settings of its own.
 pub const KIND: Kind = Kind {
-    name: "credentials",
-    about: "the env's key and secret are well formed, paired with the right host, and log in",
-    keys: &[],
-    default_timeout: DEFAULT_CHECK_TIMEOUT,
-    parse: |_| settings(CredentialsCheck),
+    def: KindDef {
+        name: "credentials",
+        about: "the env's key and secret are well formed, paired with the right host, and log in",
+        keys: &[],
+        default_timeout: DEFAULT_CHECK_TIMEOUT,
+        parse: |_| settings(CredentialsCheck),
+    },
+    codes: CODES,
+    evidence_about: "What the credentials check saw.",
+    evidence,
 };
+
+/// The JSON Schema properties of this kind's evidence.
+fn evidence() -> serde_json::Value {
+    let string = evidence::string();
+    serde_json::json!({
+        "base_url": string,
+        "tier": { "enum": ["sandbox", "production"] },
+        "canonical_host": string,
+        "credential_sources": {
+            "type": "object",
+            "description": "Where api_key and api_secret come from (a variable or file name, never a value).",
+            "properties": { "api_key": string, "api_secret": string }
+        },
+        "login": {
+            "type": "object",
+            "description": "The login: not attempted (with the reason), accepted (status, client_id, access_expires_at) or refused (error).",
+            "properties": {
+                "attempted": { "type": "boolean" },
+                "reason": string,
+                "status": { "type": ["string", "integer", "null"] },
+                "client_id": { "type": ["string", "null"] },
+                "access_expires_at": { "type": ["string", "null"] },
+                "error": string
+            }
+        }
+    })
+}
+
+codes::declare_codes! {
+    CODES;
+    CREDENTIAL_MISSING = { "credential-missing", "credentials", Fail, false,
+        "An API key or secret is not configured or its source is empty or unreadable.",
+        "Without both halves of the key pair the integration cannot log in; a deployment that starts anyway fails on its first call instead of at start-up.",
+        "Set api_key and api_secret for this env to { env = \"NAME\" } or { file = \"PATH\" } and make sure the variable is set or the file is readable where golive runs. The deployment itself should refuse to start when they are missing.",
+        Some(codes::DOCS_GOLIVE) }
+    CREDENTIAL_MALFORMED = { "credential-malformed", "credentials", Fail, false,
+        "A credential has surrounding whitespace, a newline, control characters or is a placeholder.",
+        "A key copied with a trailing newline or left as `your_api_key` is rejected at login, and the error (401) looks like a wrong key rather than a formatting problem.",
+        "Store the exact value with no surrounding whitespace (a secret file may end in one newline). Replace placeholders such as your_api_key or changeme with the real credentials from your account manager.",
+        Some(codes::DOCS_AUTH) }
+    NON_CANONICAL_HOST = { "non-canonical-host", "credentials", Warn, false,
+        "The base URL is neither canonical Octopus host (for example a proxy).",
+        "Octopus asks clients to call the canonical host names and keep the original host name for SNI through proxies; a proxy or typo adds a failure point and can break TLS when certificates rotate.",
+        "Use the tier's canonical host, or make sure the proxy forwards to it transparently and preserves SNI. Waive this check if the proxy is intended.",
+        Some(codes::DOCS_SECURITY) }
+    INSECURE_SCHEME = { "insecure-scheme", "credentials", Fail, false,
+        "The base URL uses plain http:// to a host that is not loopback.",
+        "Credentials and tokens would cross the network in clear text; Octopus rejects plain HTTP at the edge anyway. golive refuses to send credentials over it.",
+        "Use an https:// base URL.",
+        Some(codes::DOCS_SECURITY) }
+    ENV_VAR_TIER_MISMATCH = { "env-var-tier-mismatch", "credentials", Warn, false,
+        "A production env reads a variable named like *_SANDBOX or *_TEST, or a sandbox env one named like *_PROD.",
+        "Crossed variable names are the most common way sandbox keys reach a production deployment (or the reverse), and they survive code review because the code looks right.",
+        "Read production secrets from variables named for production (e.g. API_KEY_PROD) and sandbox secrets from variables named for sandbox.",
+        Some(codes::DOCS_PRODUCTION) }
+    LOGIN_REJECTED = { "login-rejected", "credentials", Fail, false,
+        "POST /auth/login answered 401: the key pair is not valid on this host.",
+        "Every API call of the integration depends on this login; a 401 here usually means wrong-environment keys, a typo, or revoked credentials.",
+        "Check that this env uses the key pair issued for this tier (production keys only work on the production host), without extra characters. Ask your account manager if the pair may have been revoked.",
+        Some(codes::DOCS_AUTH) }
+    IP_FORBIDDEN = { "ip-forbidden", "credentials", Fail, false,
+        "The API answered 403 FORBIDDEN: this machine's IP is not in the account's allowlist.",
+        "With an allowlist configured, every request from another address is refused, including login; the integration cannot work from here.",
+        "Run golive from the deployment's egress path, or ask your account manager to add the egress CIDR to the allowlist.",
+        Some(codes::DOCS_ERRORS) }
+    TOKEN_CLOCK_SKEW = { "token-clock-skew", "credentials", Warn, false,
+        "The access token's expiry is not about one hour ahead of this machine's clock.",
+        "Access tokens live one hour. An integration that refreshes 'five minutes before expiry' by its own clock will refresh too late or too often if the clock is off.",
+        "Synchronise this machine's clock (NTP). If the clock is right, note the observed lifetime when planning token refresh.",
+        Some(codes::DOCS_AUTH) }
+    API_RATE_LIMITED = { "api-rate-limited", "credentials", Fail, true,
+        "The API kept answering 429 until the check's time budget ran out.",
+        "golive shares the account's rate limits with the live integration; it waits as Retry-After says but will not exceed its check's timeout.",
+        "Run golive again once traffic is lower, or raise the check's timeout above the Retry-After the API sends.",
+        Some(codes::DOCS_RATE) }
+}
 
 /// The `credentials` check (it has no settings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +147,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
     if t.env.simulator {
         out.findings.push(
             Finding::new(
-                &codes::NON_CANONICAL_HOST,
+                &NON_CANONICAL_HOST,
                 format!("{host} is golive's built-in simulator, not an Octopus host"),
             )
             .with_level(Level::Info)
@@ -88,7 +172,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
             ""
         };
         out.findings.push(Finding::new(
-            &codes::NON_CANONICAL_HOST,
+            &NON_CANONICAL_HOST,
             format!(
                 "{host} is not the canonical {} host {}{local}",
                 t.tier(),
@@ -98,7 +182,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
     }
     if url.scheme() == "http" && !is_loopback_host(url) {
         out.findings.push(Finding::new(
-            &codes::INSECURE_SCHEME,
+            &INSECURE_SCHEME,
             format!("{url} uses plain http:// to a non-loopback host"),
         ));
     }
@@ -107,7 +191,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
         && !is_loopback_host(url)
     {
         out.findings.push(Finding::new(
-            &codes::NON_CANONICAL_HOST,
+            &NON_CANONICAL_HOST,
             format!("{host} is an IP address; TLS to Octopus needs the host name for SNI"),
         ));
     }
@@ -119,7 +203,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
         {
             // Never echoed: it may be the secret itself.
             out.findings.push(Finding::new(
-                &codes::CREDENTIAL_MISSING,
+                &CREDENTIAL_MISSING,
                 format!(
                     "the variable name given for {field} does not look like a variable name; did you paste the secret itself?"
                 ),
@@ -132,19 +216,16 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
                     None => format!("{field} is not configured for env `{}`", t.name()),
                     Some(_) => format!("{field}: {what}"),
                 };
-                out.findings
-                    .push(Finding::new(&codes::CREDENTIAL_MISSING, msg));
+                out.findings.push(Finding::new(&CREDENTIAL_MISSING, msg));
             }
             Err(e @ SecretError::Unreadable { .. }) => {
-                out.findings.push(Finding::new(
-                    &codes::CREDENTIAL_MISSING,
-                    format!("{field}: {e}"),
-                ));
+                out.findings
+                    .push(Finding::new(&CREDENTIAL_MISSING, format!("{field}: {e}")));
             }
             Ok(secret) => {
                 if let Some(problem) = malformation(secret) {
                     out.findings.push(Finding::new(
-                        &codes::CREDENTIAL_MALFORMED,
+                        &CREDENTIAL_MALFORMED,
                         format!("{field} {problem}"),
                     ));
                 }
@@ -174,7 +255,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
             && named_for != t.tier()
         {
             out.findings.push(Finding::new(
-                &codes::ENV_VAR_TIER_MISMATCH,
+                &ENV_VAR_TIER_MISMATCH,
                 format!(
                     "{} env `{}` reads {field} from {name}, which is named for {named_for}",
                     t.tier(),
@@ -240,15 +321,15 @@ pub fn login_finding(e: &ApiError, ctx: &CheckContext) -> Finding {
     let t = &*ctx.target;
     match e {
         ApiError::Unauthorized { .. } => Finding::new(
-            &codes::LOGIN_REJECTED,
+            &LOGIN_REJECTED,
             format!("POST /auth/login on the {} host answered {e}", t.tier()),
         ),
         ApiError::Forbidden { .. } if e.code().is_none_or(|c| c == "FORBIDDEN") => Finding::new(
-            &codes::IP_FORBIDDEN,
+            &IP_FORBIDDEN,
             format!("POST /auth/login answered {e}: this machine's egress IP is not allowlisted"),
         ),
         ApiError::RateLimited { .. } => {
-            Finding::incomplete(&codes::API_RATE_LIMITED, format!("POST /auth/login: {e}"))
+            Finding::incomplete(&API_RATE_LIMITED, format!("POST /auth/login: {e}"))
         }
         ApiError::InvalidResponse(m) => {
             Finding::incomplete(&codes::API_RESPONSE_INVALID, m.clone())
@@ -259,10 +340,10 @@ pub fn login_finding(e: &ApiError, ctx: &CheckContext) -> Finding {
         ApiError::BudgetExhausted => {
             Finding::incomplete(&codes::CALL_BUDGET_EXHAUSTED, e.to_string())
         }
-        ApiError::InsecureScheme(_) => Finding::new(&codes::INSECURE_SCHEME, e.to_string()),
+        ApiError::InsecureScheme(_) => Finding::new(&INSECURE_SCHEME, e.to_string()),
         ApiError::WrongTierHost(_) => Finding::new(&codes::HOST_TIER_MISMATCH, e.to_string()),
         ApiError::NoCredentials => Finding::new(
-            &codes::CREDENTIAL_MISSING,
+            &CREDENTIAL_MISSING,
             "api_key or api_secret is not available".to_string(),
         ),
         _ => Finding::incomplete(&codes::API_UNREACHABLE, format!("POST /auth/login: {e}")),
@@ -403,7 +484,7 @@ fn clock_skew(expires_at: Option<&str>) -> Option<Finding> {
     let raw = expires_at?;
     let Ok(when) = raw.parse::<jiff::Timestamp>() else {
         return Some(Finding::new(
-            &codes::TOKEN_CLOCK_SKEW,
+            &TOKEN_CLOCK_SKEW,
             format!("access_expires_at `{raw}` is not an RFC 3339 time"),
         ));
     };
@@ -412,7 +493,7 @@ fn clock_skew(expires_at: Option<&str>) -> Option<Finding> {
     if !(50 * 60..=70 * 60).contains(&ahead) {
         let minutes = ahead as f64 / 60.0;
         return Some(Finding::new(
-            &codes::TOKEN_CLOCK_SKEW,
+            &TOKEN_CLOCK_SKEW,
             format!(
                 "the access token expires {minutes:.0} minutes from now by this machine's clock; about 60 was expected"
             ),

@@ -15,10 +15,11 @@ use tokio::time::Instant;
 
 use futures_util::future::BoxFuture;
 
-use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, settings};
+use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, evidence, settings};
 use crate::codes;
 use crate::finding::{Finding, Level};
 use crate::manifest::EgressIpSpec;
+use crate::manifest::KindDef;
 use crate::netclass;
 use crate::octopus::ApiError;
 use crate::tier::Tier;
@@ -43,12 +44,60 @@ pub struct EgressFacts {
 
 /// `kind = "egress"`: no settings of its own.
 pub const KIND: Kind = Kind {
-    name: "egress",
-    about: "the egress address is inside the allowlist, and the allowlist itself is sane",
-    keys: &[],
-    default_timeout: DEFAULT_CHECK_TIMEOUT,
-    parse: |_| settings(EgressCheck),
+    def: KindDef {
+        name: "egress",
+        about: "the egress address is inside the allowlist, and the allowlist itself is sane",
+        keys: &[],
+        default_timeout: DEFAULT_CHECK_TIMEOUT,
+        parse: |_| settings(EgressCheck),
+    },
+    codes: CODES,
+    evidence_about: "The allowlist, the egress addresses and the API's own verdict.",
+    evidence,
 };
+
+/// The JSON Schema properties of this kind's evidence.
+fn evidence() -> serde_json::Value {
+    let string = evidence::string();
+    let strings = evidence::strings();
+    serde_json::json!({
+        "allowlist": strings,
+        "echo_url": string,
+        "egress_ips": {
+            "type": "array",
+            "items": { "type": "object", "properties": {
+                "ip": string,
+                "source": { "enum": ["declared", "echo"] },
+                "inside": { "type": ["string", "null"], "description": "The allowlisted range that holds it." }
+            } }
+        },
+        "login": { "type": "string", "description": "What the API said to the run's login from this address." }
+    })
+}
+
+codes::declare_codes! {
+    CODES;
+    EGRESS_IP_UNKNOWN = { "egress-ip-unknown", "egress", Fail, true,
+        "golive could not learn the egress address to compare with the allowlist.",
+        "Without the address Octopus sees, nobody can tell whether production traffic will be refused with 403 on launch day.",
+        "Set egress_ip to your NAT address(es), or egress_ip = \"auto\" with an egress_echo_url reachable from where golive runs (it must answer with the address as plain text or as JSON {\"ip\": ...}).",
+        Some(codes::DOCS_PRODUCTION) }
+    EGRESS_OUTSIDE_ALLOWLIST = { "egress-outside-allowlist", "egress", Fail, false,
+        "An egress address is in none of the allowlisted ranges.",
+        "With an allowlist configured, Octopus refuses every request (login included) from any other address with 403: the integration is down from that path.",
+        "Add the address's range to the allowlist you give your account manager, or route egress through an allowlisted NAT gateway. Every NAT address traffic may leave by must be listed.",
+        Some(codes::DOCS_PRODUCTION) }
+    EGRESS_IP_FORBIDDEN = { "egress-ip-forbidden", "egress", Fail, false,
+        "The API answered 403 FORBIDDEN \"IP address not authorized\" at login.",
+        "This is the API's own verdict on the address golive called from: the allowlist Octopus holds does not include it, whatever the manifest says.",
+        "Compare the address in the evidence with the ranges your account manager configured; ask them to add the missing range, then run golive again from the same path.",
+        Some(codes::DOCS_ERRORS) }
+    ALLOWLIST_EMPTY = { "allowlist-empty", "egress", Warn, false,
+        "No egress allowlist is configured.",
+        "The allowlist is optional but recommended: without it, leaked production credentials work from any address.",
+        "If production runs from fixed addresses (VPC NAT gateways, bare metal), give their CIDRs to your account manager and list them in egress_allowlist. Skip it only for workloads with ephemeral public IPs.",
+        Some(codes::DOCS_PRODUCTION) }
+}
 
 /// The `egress` check (it has no settings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +147,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
     if wants_echo {
         match &facts.echo_url {
             None => out.findings.push(Finding::incomplete(
-                &codes::EGRESS_IP_UNKNOWN,
+                &EGRESS_IP_UNKNOWN,
                 "the egress address is unknown: set egress_ip to the NAT address(es), or egress_ip = \"auto\" with egress_echo_url",
             )),
             Some(url) => {
@@ -111,7 +160,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
                         .push(ctx.timeout_finding("the egress echo service")),
                     Err(e) => out
                         .findings
-                        .push(Finding::incomplete(&codes::EGRESS_IP_UNKNOWN, format!("cannot learn the egress address from {url}: {e}"))),
+                        .push(Finding::incomplete(&EGRESS_IP_UNKNOWN, format!("cannot learn the egress address from {url}: {e}"))),
                 }
             }
         }
@@ -122,7 +171,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
         listed.push(serde_json::json!({ "ip": ip.to_string(), "source": source, "inside": inside.map(ToString::to_string) }));
         if !allowlist.is_empty() && inside.is_none() {
             out.findings.push(Finding::new(
-                &codes::EGRESS_OUTSIDE_ALLOWLIST,
+                &EGRESS_OUTSIDE_ALLOWLIST,
                 format!(
                     "egress address {ip} ({source}) is in none of the allowlisted ranges {}",
                     join(&allowlist)
@@ -152,7 +201,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
                         .join(", ")
                 };
                 out.findings.push(Finding::new(
-                    &codes::EGRESS_IP_FORBIDDEN,
+                    &EGRESS_IP_FORBIDDEN,
                     format!("the API refused login with 403 FORBIDDEN (IP address not authorized) from {ips}"),
                 ));
                 api_accepted = Some(false);
@@ -170,7 +219,7 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
         && api_accepted.is_none()
     {
         out.findings.push(Finding::incomplete(
-            &codes::EGRESS_IP_UNKNOWN,
+            &EGRESS_IP_UNKNOWN,
             "the egress address is unknown and no login could ask the API: set egress_ip (or egress_ip = \"auto\" with egress_echo_url)",
         ));
     }
@@ -227,7 +276,7 @@ pub fn lint_allowlist(allowlist: &[IpNet], tier: Tier, simulator: bool, out: &mu
             Level::Info
         };
         out.findings.push(
-            Finding::new(&codes::ALLOWLIST_EMPTY, format!("no egress allowlist for this {tier} env: any source address can use the credentials"))
+            Finding::new(&ALLOWLIST_EMPTY, format!("no egress allowlist for this {tier} env: any source address can use the credentials"))
                 .with_level(level),
         );
         return;

@@ -19,6 +19,7 @@ pub mod attestation;
 pub mod client_retry;
 pub mod credentials;
 pub mod egress;
+mod evidence;
 pub mod request_id;
 pub mod retry_policy;
 pub mod wallet;
@@ -35,6 +36,7 @@ use futures_util::future::BoxFuture;
 use reqwest::Url;
 use tokio::time::Instant;
 
+use crate::codes::{self, Code};
 use crate::finding::Finding;
 use crate::manifest::{self, ClientSpec, EnvSpec, KindDef, ManifestError};
 use crate::octopus::{CallLog, Credentials, OctopusClient};
@@ -125,12 +127,12 @@ impl CheckContext {
     pub fn timeout_finding(&self, what: impl std::fmt::Display) -> Finding {
         if self.run_deadline_binds {
             Finding::incomplete(
-                &crate::codes::RUN_TIMEOUT,
+                &codes::RUN_TIMEOUT,
                 format!("{what}: cancelled when the run's --timeout expired"),
             )
         } else {
             Finding::incomplete(
-                &crate::codes::CHECK_TIMEOUT,
+                &codes::CHECK_TIMEOUT,
                 format!("{what}: no answer within the check's timeout"),
             )
         }
@@ -170,7 +172,7 @@ pub fn login_blocker(t: &Target) -> Option<String> {
 pub async fn session(
     ctx: &CheckContext,
     purpose: &str,
-    code: &'static crate::codes::Code,
+    code: &'static Code,
 ) -> Result<crate::octopus::Session, CheckOutcome> {
     let t = &*ctx.target;
     let (reason, incomplete) = match login_blocker(t) {
@@ -183,9 +185,7 @@ pub async fn session(
             Ok(s) => return Ok(s),
             Err(e) => {
                 let f = credentials::login_finding(&e, ctx);
-                if f.code == crate::codes::CHECK_TIMEOUT.code
-                    || f.code == crate::codes::RUN_TIMEOUT.code
-                {
+                if f.code == codes::CHECK_TIMEOUT.code || f.code == codes::RUN_TIMEOUT.code {
                     return Err(CheckOutcome {
                         findings: vec![f],
                         ..CheckOutcome::default()
@@ -266,8 +266,19 @@ pub type Settings = Arc<dyn Check>;
 pub type Manifest = manifest::Manifest<Settings>;
 /// One `[[check]]` of golive's kinds.
 pub type CheckSpec = manifest::CheckSpec<Settings>;
-/// One row of [`KINDS`].
-pub type Kind = KindDef<Settings>;
+/// One check kind: one row of [`KINDS`].
+#[derive(Debug)]
+pub struct Kind {
+    /// How the manifest spells and reads it.
+    pub def: KindDef<Settings>,
+    /// The finding codes only this kind reports (shared ones are in [`crate::codes`]).
+    pub codes: &'static [&'static Code],
+    /// What its report's `evidence` holds, one line.
+    pub evidence_about: &'static str,
+    /// The JSON Schema `properties` of its `evidence` (every kind's evidence also
+    /// holds `api_calls`, which the report schema adds).
+    pub evidence: fn() -> serde_json::Value,
+}
 
 /// Default per-check timeout when a check sets none.
 pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(15);
@@ -289,19 +300,45 @@ pub(crate) fn settings(check: impl Check) -> Option<Settings> {
     Some(Arc::new(check))
 }
 
+/// The manifest's view of [`KINDS`].
+fn defs() -> Vec<&'static KindDef<Settings>> {
+    KINDS.iter().map(|k| &k.def).collect()
+}
+
 /// Reads and validates the manifest at `path` against [`KINDS`].
 pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
-    manifest::load(path, KINDS)
+    manifest::load(path, &defs())
 }
 
 /// Validates manifest text against [`KINDS`] (see [`manifest::parse`]).
 pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
-    manifest::parse(text, path, KINDS)
+    manifest::parse(text, path, &defs())
 }
 
 /// Every key the loader accepts, per table (see [`manifest::accepted_keys`]).
 pub fn accepted_keys() -> Vec<(&'static str, &'static [&'static str])> {
-    manifest::accepted_keys(KINDS)
+    manifest::accepted_keys(&defs())
+}
+
+/// Every finding code, in documentation order: kind by kind (the shared codes a
+/// kind reports, then its own), then the manifest's and the runner's.
+pub fn all_codes() -> Vec<&'static Code> {
+    let mut all = Vec::new();
+    for kind in KINDS {
+        all.extend(codes::ALL.iter().filter(|c| c.check == kind.def.name));
+        all.extend(kind.codes.iter());
+    }
+    all.extend(
+        codes::ALL
+            .iter()
+            .filter(|c| !KINDS.iter().any(|k| k.def.name == c.check)),
+    );
+    all
+}
+
+/// Looks a finding code up in [`all_codes`].
+pub fn find_code(code: &str) -> Option<&'static Code> {
+    all_codes().into_iter().find(|c| c.code == code)
 }
 
 /// A short title for a check, for reports.

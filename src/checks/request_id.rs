@@ -6,19 +6,44 @@
 
 use futures_util::future::BoxFuture;
 
-use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, settings};
+use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, evidence, settings};
 use crate::codes;
 use crate::finding::Finding;
+use crate::manifest::KindDef;
 use crate::octopus::ApiError;
 
 /// `kind = "request_id"`: no settings of its own.
 pub const KIND: Kind = Kind {
-    name: "request_id",
-    about: "the API echoes the X-Request-Id the integration sends",
-    keys: &[],
-    default_timeout: DEFAULT_CHECK_TIMEOUT,
-    parse: |_| settings(RequestIdCheck),
+    def: KindDef {
+        name: "request_id",
+        about: "the API echoes the X-Request-Id the integration sends",
+        keys: &[],
+        default_timeout: DEFAULT_CHECK_TIMEOUT,
+        parse: |_| settings(RequestIdCheck),
+    },
+    codes: CODES,
+    evidence_about: "The X-Request-Id sent and the one returned.",
+    evidence,
 };
+
+/// The JSON Schema properties of this kind's evidence.
+fn evidence() -> serde_json::Value {
+    let string = evidence::string();
+    serde_json::json!({
+        "sent": string,
+        "returned": { "type": ["string", "null"] }
+    })
+}
+
+codes::declare_codes! {
+    CODES;
+    REQUEST_ID_NOT_ECHOED = { "request-id-not-echoed", "request_id", Warn, false,
+        "The API did not return the X-Request-Id golive sent.",
+        "Support traces requests by id; if your own ids do not come back (a proxy rewrites them, or they are not KSUID-compatible), your logs and Octopus's cannot be matched in an incident.",
+        "Send KSUID-format ids (base62, under 64 characters) and make sure no proxy between you and Octopus strips or rewrites X-Request-Id. Log the id that comes back.",
+        Some("https://octopus-docs.pages.dev/docs/best-practices/observability") }
+
+}
 
 /// The `request_id` check (it has no settings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,11 +85,11 @@ pub async fn run(ctx: &CheckContext) -> CheckOutcome {
                     out.pass_summary = Some(format!("X-Request-Id {sent} came back unchanged"))
                 }
                 Some(r) => out.findings.push(Finding::new(
-                    &codes::REQUEST_ID_NOT_ECHOED,
+                    &REQUEST_ID_NOT_ECHOED,
                     format!("sent X-Request-Id {sent} on GET {path}, got {r} back"),
                 )),
                 None => out.findings.push(Finding::new(
-                    &codes::REQUEST_ID_NOT_ECHOED,
+                    &REQUEST_ID_NOT_ECHOED,
                     format!(
                         "sent X-Request-Id {sent} on GET {path}; the answer had no X-Request-Id"
                     ),

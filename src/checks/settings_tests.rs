@@ -1,5 +1,6 @@
-//! Each kind's settings, read from its manifest keys: defaults pinned, and the
-//! problems each kind reports about its own keys.
+//! The kind table and each kind's settings, read from its manifest keys: defaults
+//! pinned, the problems each kind reports about its own keys, and the finding-code
+//! catalogue the kinds and `crate::codes` make together.
 
 use std::path::Path;
 use std::time::Duration;
@@ -7,12 +8,14 @@ use std::time::Duration;
 use super::attestation::AttestationSpec;
 use super::client_retry::ClientRetrySpec;
 use super::webhook::WebhookSpec;
-use super::{KINDS, Kind, Settings};
+use super::{KINDS, Settings};
+use crate::manifest::KindDef;
 use crate::manifest::kind::parse_for_test;
 
-fn kind(name: &str) -> &'static Kind {
+fn kind(name: &str) -> &'static KindDef<Settings> {
     KINDS
         .iter()
+        .map(|k| &k.def)
         .find(|k| k.name == name)
         .unwrap_or_else(|| panic!("no kind `{name}`"))
 }
@@ -146,11 +149,11 @@ fn kinds_without_settings_need_nothing() {
 
 #[test]
 fn the_kind_table_is_consistent() {
-    let mut names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
+    let mut names: Vec<&str> = KINDS.iter().map(|k| k.def.name).collect();
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), KINDS.len(), "kind names are unique");
-    for k in KINDS {
+    for k in KINDS.iter().map(|k| &k.def) {
         assert!(
             k.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
             "{}",
@@ -174,6 +177,7 @@ fn the_kind_table_is_consistent() {
     }
     let only_login: Vec<&str> = KINDS
         .iter()
+        .map(|k| &k.def)
         .filter(|k| {
             let (s, _): (Settings, _) = parse_for_test(
                 k,
@@ -192,4 +196,63 @@ fn the_kind_table_is_consistent() {
         .map(|k| k.name)
         .collect();
     assert_eq!(only_login, ["credentials"]);
+}
+
+#[test]
+fn codes_are_unique_kebab_case_and_documented() {
+    let all = super::all_codes();
+    assert!(
+        all.len() > crate::codes::ALL.len(),
+        "the kinds declare codes"
+    );
+    let mut seen = std::collections::HashSet::new();
+    for c in &all {
+        assert!(seen.insert(c.code), "duplicate code {}", c.code);
+        assert!(
+            c.code
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+                && !c.code.starts_with('-')
+                && !c.code.ends_with('-'),
+            "not kebab-case: {}",
+            c.code
+        );
+        for text in [c.title, c.why, c.fix] {
+            assert!(!text.trim().is_empty(), "{} lacks text", c.code);
+        }
+    }
+    for code in crate::codes::ALL {
+        assert!(seen.contains(code.code), "{} is not listed", code.code);
+    }
+}
+
+#[test]
+fn a_kind_s_own_codes_name_it() {
+    for k in KINDS {
+        for c in k.codes {
+            assert_eq!(c.check, k.def.name, "{}", c.code);
+        }
+    }
+}
+
+#[test]
+fn every_code_is_documented_in_the_readme() {
+    let readme = include_str!("../../README.md");
+    for c in super::all_codes() {
+        assert!(
+            readme.contains(&format!("| `{}` |", c.code)),
+            "README.md lacks a row for `{}`",
+            c.code
+        );
+    }
+}
+
+#[test]
+fn nearest_suggests_close_codes() {
+    let all = super::all_codes();
+    assert_eq!(
+        crate::codes::nearest("login-rejectd", &all)[0],
+        "login-rejected"
+    );
+    assert!(crate::codes::nearest("wallet-gone", &all).contains(&"wallet-missing"));
 }

@@ -7,28 +7,87 @@
 
 use futures_util::future::BoxFuture;
 
-use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, settings};
+use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, evidence, settings};
 use crate::codes;
 use crate::finding::Finding;
 use crate::manifest::DiagLevel;
+use crate::manifest::KindDef;
 use crate::manifest::kind::{Diags, Field, KindInput, raw};
 use crate::octopus::{ApiError, WalletBook};
 
 /// `kind = "wallet"`.
 pub const KIND: Kind = Kind {
-    name: "wallet",
-    about: "a wallet in the currency is reachable and funded, with runway for a top-up to clear",
-    keys: &[
-        "currency",
-        "min_balance",
-        "warn_balance",
-        "daily_spend",
-        "type",
-        "settlement_days",
-    ],
-    default_timeout: DEFAULT_CHECK_TIMEOUT,
-    parse: |input| parse(input).and_then(settings),
+    def: KindDef {
+        name: "wallet",
+        about: "a wallet in the currency is reachable and funded, with runway for a top-up to clear",
+        keys: &[
+            "currency",
+            "min_balance",
+            "warn_balance",
+            "daily_spend",
+            "type",
+            "settlement_days",
+        ],
+        default_timeout: DEFAULT_CHECK_TIMEOUT,
+        parse: |input| parse(input).and_then(settings),
+    },
+    codes: CODES,
+    evidence_about: "The account's wallets and the judged one.",
+    evidence,
 };
+
+/// The JSON Schema properties of this kind's evidence.
+fn evidence() -> serde_json::Value {
+    let string = evidence::string();
+    serde_json::json!({
+        "currency": string,
+        "wallets": {
+            "type": "array",
+            "description": "Every wallet of the account.",
+            "items": { "type": "object", "properties": {
+                "id": {}, "currency": string, "currency_id": {},
+                "amount": { "type": "number" }, "type": { "type": ["string", "null"] }
+            } }
+        },
+        "balance": { "type": "number", "description": "The balance of the wallet in `currency`." },
+        "runway_days": { "type": "number", "description": "balance / daily_spend, to one decimal." }
+    })
+}
+
+codes::declare_codes! {
+    CODES;
+    WALLETS_UNREACHABLE = { "wallets-unreachable", "wallet", Fail, true,
+        "GET /api/v1/wallets or /api/v1/currencies could not be completed.",
+        "Without the wallet list golive cannot tell whether orders will be funded; the result is inconclusive.",
+        "Fix login first (see the credentials check), then check connectivity to the API. The message names the failure.",
+        Some(codes::DOCS_WALLETS) }
+    WALLET_MISSING = { "wallet-missing", "wallet", Fail, false,
+        "The account has no wallet in the required currency.",
+        "Orders are debited from the wallet matching the product's currency; without it, orders fail or trigger currency conversion you did not plan for.",
+        "Ask your account manager to onboard the currency (one wallet per currency) and fund it by wire.",
+        Some(codes::DOCS_PRODUCTION) }
+    BALANCE_BELOW_MINIMUM = { "balance-below-minimum", "wallet", Fail, false,
+        "The wallet's balance is below min_balance.",
+        "Prepaid orders are rejected with INSUFFICIENT_FUNDS once the balance cannot cover them, and a wire top-up takes days to clear.",
+        "Top up the wallet by wire through your account manager before launch, or lower min_balance if the threshold is wrong.",
+        Some(codes::DOCS_WALLETS) }
+    BALANCE_LOW = { "balance-low", "wallet", Warn, false,
+        "The wallet's balance is below warn_balance.",
+        "The balance covers launch but leaves little margin before orders start failing.",
+        "Plan a top-up now: wires clear in one to two business days.",
+        Some(codes::DOCS_WALLETS) }
+    RUNWAY_SHORT = { "runway-short", "wallet", Warn, false,
+        "At the expected daily spend the balance runs out before a wire top-up could clear.",
+        "Low-balance alerts must fire days ahead because funding is by wire; a runway shorter than settlement_days means the next top-up would arrive after orders stop.",
+        "Top up now, or raise the balance to at least daily_spend x settlement_days, and alert on the wallet.debited webhook.",
+        Some(codes::DOCS_WALLETS) }
+    WALLET_TYPE_UNEXPECTED = { "wallet-type-unexpected", "wallet", Warn, false,
+        "The wallet's type (PREPAID or POSTPAID) is not the expected one.",
+        "PREPAID wallets refuse orders the balance cannot cover; POSTPAID ones run on credit. Monitoring built for one type is wrong for the other.",
+        "Confirm the wallet type with your account manager and adjust the check's type or your monitoring.",
+        Some(codes::DOCS_WALLETS) }
+
+}
 
 /// `kind = "wallet"` settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,7 +211,7 @@ pub fn parse(input: &mut KindInput<'_, '_, '_>) -> Option<WalletSpec> {
 pub async fn run(spec: &WalletSpec, ctx: &CheckContext) -> CheckOutcome {
     let mut out = CheckOutcome::default();
 
-    let session = match super::session(ctx, "read wallets", &codes::WALLETS_UNREACHABLE).await {
+    let session = match super::session(ctx, "read wallets", &WALLETS_UNREACHABLE).await {
         Ok(s) => s,
         Err(outcome) => return outcome,
     };
@@ -169,7 +228,7 @@ pub async fn run(spec: &WalletSpec, ctx: &CheckContext) -> CheckOutcome {
                 ApiError::InvalidResponse(m) => {
                     Finding::incomplete(&codes::API_RESPONSE_INVALID, m.clone())
                 }
-                _ => Finding::incomplete(&codes::WALLETS_UNREACHABLE, e.to_string()),
+                _ => Finding::incomplete(&WALLETS_UNREACHABLE, e.to_string()),
             };
             out.findings.push(finding);
             return out;
@@ -213,7 +272,7 @@ pub fn judge(spec: &WalletSpec, book: &WalletBook, out: &mut CheckOutcome) {
             have.join(", ")
         };
         out.findings.push(Finding::new(
-            &codes::WALLET_MISSING,
+            &WALLET_MISSING,
             format!(
                 "no {} wallet on this account (wallets: {have})",
                 spec.currency
@@ -237,14 +296,14 @@ pub fn judge(spec: &WalletSpec, book: &WalletBook, out: &mut CheckOutcome) {
         && amount < min
     {
         out.findings.push(Finding::new(
-            &codes::BALANCE_BELOW_MINIMUM,
+            &BALANCE_BELOW_MINIMUM,
             format!("{cur} balance {amount:.2} is below min_balance {min:.2}"),
         ));
     } else if let Some(warn) = spec.warn_balance
         && amount < warn
     {
         out.findings.push(Finding::new(
-            &codes::BALANCE_LOW,
+            &BALANCE_LOW,
             format!("{cur} balance {amount:.2} is below warn_balance {warn:.2}"),
         ));
     }
@@ -253,7 +312,7 @@ pub fn judge(spec: &WalletSpec, book: &WalletBook, out: &mut CheckOutcome) {
         out.evidence("runway_days", (runway * 10.0).round() / 10.0);
         if runway < spec.settlement_days {
             out.findings.push(Finding::new(
-                &codes::RUNWAY_SHORT,
+                &RUNWAY_SHORT,
                 format!(
                     "{cur} balance {amount:.2} lasts {runway:.1} days at {daily:.2} a day, less than the {} days a wire takes to clear",
                     spec.settlement_days
@@ -265,7 +324,7 @@ pub fn judge(spec: &WalletSpec, book: &WalletBook, out: &mut CheckOutcome) {
         let actual = wallet.wallet_type.as_deref().unwrap_or("(not given)");
         if !actual.eq_ignore_ascii_case(expected) {
             out.findings.push(Finding::new(
-                &codes::WALLET_TYPE_UNEXPECTED,
+                &WALLET_TYPE_UNEXPECTED,
                 format!("{cur} wallet is {actual}, expected {expected}"),
             ));
         }

@@ -133,3 +133,16 @@ pub(crate) fn print_stdout(text: &str) -> Result<Exit, Failure> {
         Err(e) => Err(internal(format!("cannot write to stdout: {e}"))),
     }
 }
+
+/// The JSON report's schema, with every check kind's evidence (`golive schema`).
+pub fn report_schema() -> serde_json::Value {
+    let kinds: Vec<crate::report::schema::KindEvidence> = checks::KINDS
+        .iter()
+        .map(|k| crate::report::schema::KindEvidence {
+            kind: k.def.name,
+            description: k.evidence_about,
+            properties: (k.evidence)(),
+        })
+        .collect();
+    crate::report::schema::report_schema(&kinds)
+}

@@ -34,7 +34,7 @@ pub const MAX_RETRIES: u8 = 3;
 pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(2);
 
 /// The kinds whose own keys include `key`.
-fn kinds_with_key<S>(kinds: &[KindDef<S>], key: &str) -> Vec<&'static str> {
+fn kinds_with_key<S>(kinds: &[&KindDef<S>], key: &str) -> Vec<&'static str> {
     kinds
         .iter()
         .filter(|k| k.keys.contains(&key))
@@ -52,7 +52,7 @@ pub(crate) struct CheckEnv<'x, S> {
     pub(crate) map: &'x SourceMap<'x>,
     pub(crate) base_dir: &'x Path,
     pub(crate) today: jiff::civil::Date,
-    pub(crate) kinds: &'x [KindDef<S>],
+    pub(crate) kinds: &'x [&'x KindDef<S>],
 }
 
 /// Validates the `check` array. Returns the checks (or `None` if any is wrong) and
@@ -140,7 +140,7 @@ fn check<S>(
         d,
         |f, d| {
             let s = raw::string(f.value, &f.what(), d)?;
-            let known = cx.kinds.iter().find(|k| k.name == s);
+            let known = cx.kinds.iter().copied().find(|k| k.name == s);
             if known.is_none() {
                 let near = suggest(s, names())
                     .map(|n| format!(" (did you mean `{n}`?)"))

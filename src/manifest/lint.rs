@@ -266,7 +266,7 @@ fn array_tables<'a, 'i>(f: Option<&Field<'a, 'i>>) -> Vec<Table<'a, 'i>> {
 mod tests {
     use std::path::Path;
 
-    use super::super::tests::KINDS;
+    use super::super::tests::kinds;
     use super::super::validate::manifest_on;
     use super::*;
 
@@ -274,7 +274,7 @@ mod tests {
 
     /// `(line, level, code)` of every lint of a manifest that must load.
     fn lints(text: &str) -> Vec<(usize, DiagLevel, &'static str)> {
-        let m = match manifest_on(text, Path::new("m.toml"), TODAY, KINDS) {
+        let m = match manifest_on(text, Path::new("m.toml"), TODAY, &kinds()) {
             Ok(m) => m,
             Err(e) => panic!("{e:?}"),
         };
@@ -394,7 +394,7 @@ mod tests {
             include_str!("../starter.toml"),
             Path::new("checks.toml"),
             TODAY,
-            KINDS,
+            &kinds(),
         )
         .expect("the starter loads");
         assert_eq!(starter.lints.len(), 5);
@@ -408,7 +408,7 @@ mod tests {
             include_str!("../../checks.toml"),
             Path::new("checks.toml"),
             TODAY,
-            KINDS,
+            &kinds(),
         )
         .expect("the repository manifest loads");
         assert!(repo.lints.is_empty(), "{:?}", repo.lints);

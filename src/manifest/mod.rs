@@ -29,7 +29,7 @@ pub(crate) use raw::suggest;
 /// Reads and validates the manifest at `path`, whose checks are of the given
 /// `kinds`. A file that cannot be read is a [`ManifestError`] with one whole-file
 /// diagnostic.
-pub fn load<S>(path: &Path, kinds: &[KindDef<S>]) -> Result<Manifest<S>, ManifestError> {
+pub fn load<S>(path: &Path, kinds: &[&KindDef<S>]) -> Result<Manifest<S>, ManifestError> {
     match std::fs::read_to_string(path) {
         Ok(text) => parse(&text, path, kinds),
         Err(e) => Err(ManifestError {
@@ -47,7 +47,7 @@ pub fn load<S>(path: &Path, kinds: &[KindDef<S>]) -> Result<Manifest<S>, Manifes
 pub fn parse<S>(
     text: &str,
     path: &Path,
-    kinds: &[KindDef<S>],
+    kinds: &[&KindDef<S>],
 ) -> Result<Manifest<S>, ManifestError> {
     validate::manifest(text, path, kinds).map_err(|diagnostics| ManifestError { diagnostics })
 }
@@ -56,7 +56,7 @@ pub fn parse<S>(
 /// level), `env` (`[env.NAME]`), `client`, `check` (every `[[check]]`), one entry per
 /// check kind (its own keys), and `waiver`. The README's key reference is tested
 /// against this, so the two cannot drift.
-pub fn accepted_keys<S>(kinds: &[KindDef<S>]) -> Vec<(&'static str, &'static [&'static str])> {
+pub fn accepted_keys<S>(kinds: &[&KindDef<S>]) -> Vec<(&'static str, &'static [&'static str])> {
     let mut tables: Vec<(&'static str, &'static [&'static str])> = vec![
         ("top", validate::TOP_KEYS),
         ("env", validate::ENV_KEYS),

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::*;
-pub(super) use crate::checks::KINDS;
 use crate::checks::attestation::AttestationSpec;
 use crate::checks::wallet::WalletSpec;
 use crate::checks::webhook::WebhookSpec;
@@ -14,9 +13,14 @@ use crate::checks::{DEFAULT_CHECK_TIMEOUT, Settings};
 use crate::secret::SecretRef;
 use crate::tier::Tier;
 
+/// golive's own kinds, as the loader sees them.
+pub(super) fn kinds() -> Vec<&'static KindDef<Settings>> {
+    crate::checks::KINDS.iter().map(|k| &k.def).collect()
+}
+
 /// Manifest text loaded against golive's own kinds.
 fn parse(text: &str, path: &Path) -> Result<Manifest<Settings>, ManifestError> {
-    super::parse(text, path, KINDS)
+    super::parse(text, path, &kinds())
 }
 
 /// A check's settings as the concrete type of its kind.
@@ -929,7 +933,7 @@ fn many_errors_are_all_reported_in_file_order() {
 fn a_missing_file_is_one_whole_file_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("absent.toml");
-    let e = load(&path, KINDS).unwrap_err();
+    let e = load(&path, &kinds()).unwrap_err();
     assert_eq!(e.diagnostics.len(), 1);
     let d = &e.diagnostics[0];
     assert_eq!((d.line, d.column, d.snippet.as_deref()), (0, 0, None));
@@ -948,7 +952,7 @@ fn load_sets_path_and_base_dir() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("checks.toml");
     std::fs::write(&path, HEAD).unwrap();
-    let m = load(&path, KINDS).unwrap();
+    let m = load(&path, &kinds()).unwrap();
     assert_eq!(m.path, path);
     assert_eq!(m.base_dir, dir.path());
     let m = parse(HEAD, Path::new("conf/checks.toml")).unwrap();

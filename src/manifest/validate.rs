@@ -70,7 +70,7 @@ const VERSION: i64 = 1;
 pub(crate) fn manifest<S>(
     text: &str,
     path: &Path,
-    kinds: &[KindDef<S>],
+    kinds: &[&KindDef<S>],
 ) -> Result<Manifest<S>, Vec<Diagnostic>> {
     let today = jiff::Timestamp::now()
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
@@ -83,7 +83,7 @@ pub(crate) fn manifest_on<S>(
     text: &str,
     path: &Path,
     today: jiff::civil::Date,
-    kinds: &[KindDef<S>],
+    kinds: &[&KindDef<S>],
 ) -> Result<Manifest<S>, Vec<Diagnostic>> {
     let (root, syntax_errors) = DeTable::parse_recoverable(text);
     let map = SourceMap::new(path, text, redact::blank_ranges(text, root.get_ref()));
@@ -147,7 +147,7 @@ fn build<S>(
     path: &Path,
     map: &SourceMap<'_>,
     today: jiff::civil::Date,
-    kinds: &[KindDef<S>],
+    kinds: &[&KindDef<S>],
     kind_lints: &mut Vec<Lint>,
     d: &mut Diags,
 ) -> Option<Manifest<S>> {

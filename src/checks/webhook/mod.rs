@@ -20,9 +20,10 @@ use tokio::time::Instant;
 
 use futures_util::future::BoxFuture;
 
-use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, settings};
+use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, evidence, settings};
 use crate::codes::{self, Code};
 use crate::finding::{Finding, Level};
+use crate::manifest::KindDef;
 use crate::manifest::kind::{KindInput, raw};
 use crate::netclass;
 use crate::octopus::is_loopback_host;
@@ -68,12 +69,159 @@ impl Default for WebhookTarget {
 
 /// `kind = "webhook"`.
 pub const KIND: Kind = Kind {
-    name: "webhook",
-    about: "the webhook endpoint accepts good signed deliveries and refuses bad, tampered, stale and re-serialized ones",
-    keys: &["ack_within", "replay_window", "event_type", "cert_min_days"],
-    default_timeout: DEFAULT_CHECK_TIMEOUT,
-    parse: |input| parse(input).and_then(settings),
+    def: KindDef {
+        name: "webhook",
+        about: "the webhook endpoint accepts good signed deliveries and refuses bad, tampered, stale and re-serialized ones",
+        keys: &["ack_within", "replay_window", "event_type", "cert_min_days"],
+        default_timeout: DEFAULT_CHECK_TIMEOUT,
+        parse: |input| parse(input).and_then(settings),
+    },
+    codes: CODES,
+    evidence_about: "The endpoint, its addresses and certificate, and every probe delivery.",
+    evidence,
 };
+
+/// The JSON Schema properties of this kind's evidence.
+fn evidence() -> serde_json::Value {
+    let string = evidence::string();
+    serde_json::json!({
+        "url": string,
+        "addresses": {
+            "type": "array",
+            "items": { "type": "object", "properties": { "ip": string, "class": string } }
+        },
+        "tls": {
+            "type": "object",
+            "description": "The endpoint's certificate as the handshake showed it.",
+            "properties": {
+                "untrusted": { "type": ["string", "null"] },
+                "subject": string, "issuer": string,
+                "self_signed": { "type": "boolean" },
+                "not_before": string, "not_after": string,
+                "days_left": { "type": "integer" },
+                "protocol": string
+            }
+        },
+        "deliveries": {
+            "type": "array",
+            "description": "One entry per probe sent (empty when none was sent; see not_sent).",
+            "items": { "type": "object", "properties": {
+                "case": string, "event_id": string, "event_type": string,
+                "expected": { "enum": ["2xx", "rejection"] },
+                "status": { "type": ["integer", "null"] },
+                "latency_ms": { "type": "integer", "minimum": 0 },
+                "answer": { "type": "string", "description": "The start of the receiver's answer, or why there was none." }
+            } }
+        },
+        "not_sent": { "type": "string", "description": "Why no delivery was sent." },
+        "skipped_probes": { "type": "string", "description": "Why the negative probes were not sent." }
+    })
+}
+
+codes::declare_codes! {
+    CODES;
+    WEBHOOK_URL_MISSING = { "webhook-url-missing", "webhook", Fail, false,
+        "The env has no webhook_url.",
+        "Voucher orders over 5 units are asynchronous: without a webhook endpoint the integration never learns that vouchers are ready (or polls forever).",
+        "Set webhook_url for this env to the endpoint registered with your account manager.",
+        Some(codes::DOCS_HOOKS) }
+    WEBHOOK_SECRET_MISSING = { "webhook-secret-missing", "webhook", Fail, false,
+        "The env's webhook_secret is not configured, or its variable or file is unset or unreadable.",
+        "Without the shared secret golive cannot sign deliveries as Octopus does, and your endpoint cannot verify them either.",
+        "Set webhook_secret = { env = \"NAME\" } or { file = \"PATH\" } to the secret shared with Octopus for this environment.",
+        Some(codes::DOCS_VERIFY) }
+    WEBHOOK_NOT_HTTPS = { "webhook-not-https", "webhook", Fail, false,
+        "The webhook URL is not https:// (info for a simulator env, and for a loopback receiver of a sandbox env: local development).",
+        "Octopus delivers only to public HTTPS URLs, and every delivery carries the shared secret in X-OCTOPUS-WEBHOOK-TOKEN: over plain HTTP it is readable on the wire. golive sends no delivery over plain HTTP to a non-loopback host.",
+        "Serve the endpoint over HTTPS with a publicly trusted certificate and register the https:// URL.",
+        Some(codes::DOCS_HOOKS) }
+    WEBHOOK_PRIVATE_ADDRESS = { "webhook-private-address", "webhook", Fail, false,
+        "The webhook host, or an address DNS gives for it, is private, loopback, link-local, CGNAT or unique-local.",
+        "Octopus delivers from the internet: it cannot reach a private address, so production deliveries would all fail (fail for production, warn for sandbox, info for a simulator env). For production golive sends no delivery to such an address.",
+        "Expose the endpoint on a public address (load balancer, API gateway) and make its public DNS name resolve only to public addresses.",
+        Some(codes::DOCS_HOOKS) }
+    WEBHOOK_DNS_FAILED = { "webhook-dns-failed", "webhook", Fail, true,
+        "The webhook host name does not resolve.",
+        "If golive cannot resolve it, Octopus likely cannot either; the endpoint cannot be probed.",
+        "Check the host name in webhook_url and its DNS records.",
+        Some(codes::DOCS_HOOKS) }
+    WEBHOOK_UNREACHABLE = { "webhook-unreachable", "webhook", Fail, true,
+        "The webhook endpoint refused the connection or the TLS handshake failed.",
+        "The endpoint cannot be probed while it does not accept connections; Octopus would retry and then drop deliveries.",
+        "Check that the endpoint is up and listening on the URL's port, and that nothing between golive and it blocks the connection.",
+        Some(codes::DOCS_HOOKS) }
+    WEBHOOK_TLS_UNTRUSTED = { "webhook-tls-untrusted", "webhook", Fail, false,
+        "The endpoint's certificate is not trusted for its host (self-signed, unknown CA, wrong host).",
+        "Octopus rejects self-signed and untrusted certificates: every delivery would fail. golive sends no delivery to such an endpoint.",
+        "Install a certificate from a public CA that covers the host name, with the full intermediate chain. A private CA (ca_file) is only good for internal testing.",
+        Some(codes::DOCS_HOOKS) }
+    WEBHOOK_TLS_EXPIRED = { "webhook-tls-expired", "webhook", Fail, false,
+        "The endpoint's certificate has expired.",
+        "Every delivery fails the TLS handshake until the certificate is renewed; events pile up in Octopus's retries and are eventually lost.",
+        "Renew the certificate now and automate renewal (ACME).",
+        Some(codes::DOCS_HOOKS) }
+    WEBHOOK_TLS_EXPIRING = { "webhook-tls-expiring", "webhook", Warn, false,
+        "The endpoint's certificate expires within cert_min_days (default 14).",
+        "A certificate that lapses after launch takes deliveries down without any code change.",
+        "Renew the certificate and make sure renewal is automated and monitored.",
+        Some(codes::DOCS_HOOKS) }
+    VALID_DELIVERY_REJECTED = { "valid-delivery-rejected", "webhook", Fail, false,
+        "A correctly signed, fresh delivery got no 2xx.",
+        "Octopus retries non-2xx deliveries and eventually gives up: the integration would miss order completions. The other probes prove nothing while the valid one is refused, so they are skipped.",
+        "Verify X-Signature as lowercase hex HMAC-SHA256 of the raw body with the webhook secret; answer 2xx as soon as the delivery is verified and stored. Check the evidence for the status and the first bytes of the answer.",
+        Some(codes::DOCS_VERIFY) }
+    NO_ACK = { "no-ack", "webhook", Fail, false,
+        "The valid delivery got no answer within the check's timeout.",
+        "A delivery that hangs is retried by Octopus and ties up the endpoint's workers.",
+        "Make the endpoint answer quickly; move slow work off the request path.",
+        Some(codes::DOCS_HOOKS) }
+    PROBES_UNANSWERED = { "probes-unanswered", "webhook", Fail, true,
+        "Some probe deliveries got no answer within the check's timeout.",
+        "A forged or unusual delivery that is never answered proves nothing: the endpoint may accept it a moment later. An endpoint that answers the valid delivery but hangs on others is also a liability, since Octopus retries unanswered deliveries.",
+        "Answer every delivery promptly: 2xx for valid ones (including repeats and unknown event types), 401/400 for forged or stale ones. Raise the check's timeout if the endpoint is merely slow.",
+        Some(codes::DOCS_HOOKS) }
+    BAD_SIGNATURE_ACCEPTED = { "bad-signature-accepted", "webhook", Fail, false,
+        "A delivery with a wrong X-Signature was acknowledged.",
+        "Anyone who knows the URL can forge order and wallet events (e.g. mark unpaid orders delivered).",
+        "Compute HMAC-SHA256 over the raw request body with the webhook secret, compare it with X-Signature in constant time, and answer 401 on mismatch.",
+        Some(codes::DOCS_VERIFY) }
+    MISSING_SIGNATURE_ACCEPTED = { "missing-signature-accepted", "webhook", Fail, false,
+        "A delivery without X-Signature was acknowledged.",
+        "An endpoint that verifies only when the header is present can be bypassed by leaving it out.",
+        "Reject every delivery without X-Signature (401).",
+        Some(codes::DOCS_VERIFY) }
+    TAMPERED_BODY_ACCEPTED = { "tampered-body-accepted", "webhook", Fail, false,
+        "A delivery whose body was changed after signing was acknowledged.",
+        "The signature protects the body only if it is checked against the exact bytes received; otherwise a captured delivery can be altered and replayed.",
+        "Verify the signature over the raw body bytes as received, before parsing.",
+        Some(codes::DOCS_VERIFY) }
+    WRONG_SECRET_ACCEPTED = { "wrong-secret-accepted", "webhook", Fail, false,
+        "A delivery signed with a different secret was acknowledged.",
+        "The endpoint does not really check the secret (or checks against several, or a default one): signatures protect nothing.",
+        "Verify with exactly the secret shared with Octopus for this environment.",
+        Some(codes::DOCS_VERIFY) }
+    STALE_TIMESTAMP_ACCEPTED = { "stale-timestamp-accepted", "webhook", Warn, false,
+        "A correctly signed delivery with an X-Timestamp older than replay_window was acknowledged.",
+        "Without an age check a captured delivery can be replayed at any time (the timestamp is not signed, so this is defence in depth; de-duplication on X-Event-ID is the main defence).",
+        "Reject deliveries whose X-Timestamp is more than 5 minutes old (400), and de-duplicate on X-Event-ID.",
+        Some(codes::DOCS_VERIFY) }
+    DUPLICATE_DELIVERY_REJECTED = { "duplicate-delivery-rejected", "webhook", Fail, false,
+        "A repeated X-Event-ID was refused instead of acknowledged.",
+        "Octopus retries on any non-2xx: refusing a duplicate makes it retry the same event again and again.",
+        "De-duplicate on X-Event-ID (e.g. a unique key or SET NX with a TTL): answer 2xx to a repeat without processing it again.",
+        Some(codes::DOCS_HOOKS) }
+    RAW_BODY_NOT_VERIFIED = { "raw-body-not-verified", "webhook", Fail, false,
+        "A correctly signed body with unusual whitespace, key order or escapes was rejected while the compact one was accepted.",
+        "The endpoint verifies a re-serialized body, not the bytes Octopus signed: any delivery whose bytes differ from your JSON library's output (new fields, another key order) will be rejected in production.",
+        "Verify the signature over the raw request body before parsing it (e.g. express.raw, request.get_data(), io.ReadAll), never over a re-serialized object.",
+        Some(codes::DOCS_VERIFY) }
+    UNKNOWN_EVENT_REJECTED = { "unknown-event-rejected", "webhook", Warn, false,
+        "A correctly signed delivery of an event type the endpoint does not know was refused.",
+        "The API promises new event types may appear at any time; refusing them makes Octopus retry each one until it gives up.",
+        "Acknowledge (2xx) event types you do not handle, and ignore them.",
+        Some(codes::DOCS_HOOKS) }
+
+}
 
 /// `kind = "webhook"` settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,7 +290,7 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
 
     let Some(url) = &w.url else {
         out.findings.push(Finding::new(
-            &codes::WEBHOOK_URL_MISSING,
+            &WEBHOOK_URL_MISSING,
             format!("env `{}` has no webhook_url", t.name()),
         ));
         return out;
@@ -170,8 +318,7 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
             Level::Fail
         };
         out.findings.push(
-            Finding::new(&codes::WEBHOOK_NOT_HTTPS, format!("{url} is not https://"))
-                .with_level(level),
+            Finding::new(&WEBHOOK_NOT_HTTPS, format!("{url} is not https://")).with_level(level),
         );
         if !is_loopback_host(url) {
             may_send = false;
@@ -191,7 +338,7 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
         }
         Ok(Err(e)) => {
             out.findings.push(Finding::incomplete(
-                &codes::WEBHOOK_DNS_FAILED,
+                &WEBHOOK_DNS_FAILED,
                 format!("{host} does not resolve: {e}"),
             ));
             return out;
@@ -205,7 +352,7 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
     };
     if addrs.is_empty() {
         out.findings.push(Finding::incomplete(
-            &codes::WEBHOOK_DNS_FAILED,
+            &WEBHOOK_DNS_FAILED,
             format!("{host} resolves to no address"),
         ));
         return out;
@@ -222,7 +369,7 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
             };
             out.findings.push(
                 Finding::new(
-                    &codes::WEBHOOK_PRIVATE_ADDRESS,
+                    &WEBHOOK_PRIVATE_ADDRESS,
                     format!(
                         "{host} resolves to {} ({c}); Octopus cannot deliver there",
                         a.ip()
@@ -278,7 +425,7 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
                 }
                 Err(e) => {
                     out.findings
-                        .push(Finding::incomplete(&codes::WEBHOOK_UNREACHABLE, e.clone()));
+                        .push(Finding::incomplete(&WEBHOOK_UNREACHABLE, e.clone()));
                     return out;
                 }
                 Ok(f) => f,
@@ -292,7 +439,7 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
                 may_send = false;
                 why_not.push("its certificate has expired");
                 report(
-                    &codes::WEBHOOK_TLS_EXPIRED,
+                    &WEBHOOK_TLS_EXPIRED,
                     format!(
                         "the certificate of {host}{at} expired on {} ({} days ago)",
                         facts.not_after, -facts.days_left
@@ -313,7 +460,7 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
                     "a certificate"
                 };
                 report(
-                    &codes::WEBHOOK_TLS_UNTRUSTED,
+                    &WEBHOOK_TLS_UNTRUSTED,
                     format!(
                         "{host}{at} presents {what} that is not trusted for it ({reason}); issuer: {}",
                         facts.issuer
@@ -322,7 +469,7 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
             }
             if !facts.expired() && facts.days_left < i64::from(spec.cert_min_days) {
                 report(
-                    &codes::WEBHOOK_TLS_EXPIRING,
+                    &WEBHOOK_TLS_EXPIRING,
                     format!(
                         "the certificate of {host}{at} expires on {} ({} days left, cert_min_days is {})",
                         facts.not_after, facts.days_left, spec.cert_min_days
@@ -348,7 +495,7 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
                 format!("webhook_secret: {msg}")
             };
             out.findings
-                .push(Finding::new(&codes::WEBHOOK_SECRET_MISSING, msg));
+                .push(Finding::new(&WEBHOOK_SECRET_MISSING, msg));
             return out;
         }
     };
@@ -362,7 +509,7 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
         Ok(c) => c,
         Err(e) => {
             out.findings
-                .push(Finding::incomplete(&codes::WEBHOOK_UNREACHABLE, e));
+                .push(Finding::incomplete(&WEBHOOK_UNREACHABLE, e));
             return out;
         }
     };

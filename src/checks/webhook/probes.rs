@@ -162,7 +162,7 @@ pub(super) async fn deliveries(
                 .push(unanswered_valid(spec, ctx, event_type, answer.latency));
         } else if answer.status.is_none() {
             out.findings.push(Finding::incomplete(
-                &codes::WEBHOOK_UNREACHABLE,
+                &super::WEBHOOK_UNREACHABLE,
                 format!("the valid delivery failed: {}", answer.describe()),
             ));
         } else {
@@ -174,7 +174,7 @@ pub(super) async fn deliveries(
                 _ => "",
             };
             out.findings.push(Finding::new(
-                &codes::VALID_DELIVERY_REJECTED,
+                &super::VALID_DELIVERY_REJECTED,
                 format!(
                     "a valid, correctly signed {event_type} delivery was answered {}{hint}",
                     answer.describe()
@@ -213,7 +213,7 @@ pub(super) async fn deliveries(
         let id = webhook::new_event_id();
         let mut d = signed(event_type, fresh_body(&id, event_type), &id, ts);
         d.signature = Some(webhook::sign(key, b"a different body"));
-        make("bad-signature", false, &codes::BAD_SIGNATURE_ACCEPTED, d);
+        make("bad-signature", false, &super::BAD_SIGNATURE_ACCEPTED, d);
     }
     {
         let id = webhook::new_event_id();
@@ -222,7 +222,7 @@ pub(super) async fn deliveries(
         make(
             "missing-signature",
             false,
-            &codes::MISSING_SIGNATURE_ACCEPTED,
+            &super::MISSING_SIGNATURE_ACCEPTED,
             d,
         );
     }
@@ -233,7 +233,7 @@ pub(super) async fn deliveries(
         d.body = String::from_utf8_lossy(&d.body)
             .replace("\"quantity\":0", "\"quantity\":9")
             .into_bytes();
-        make("tampered-body", false, &codes::TAMPERED_BODY_ACCEPTED, d);
+        make("tampered-body", false, &super::TAMPERED_BODY_ACCEPTED, d);
     }
     {
         let id = webhook::new_event_id();
@@ -246,7 +246,7 @@ pub(super) async fn deliveries(
             fresh_body(&id, event_type),
         );
         d.token = Some(secret.expose().to_string());
-        make("wrong-secret", false, &codes::WRONG_SECRET_ACCEPTED, d);
+        make("wrong-secret", false, &super::WRONG_SECRET_ACCEPTED, d);
     }
     {
         let id = webhook::new_event_id();
@@ -254,21 +254,21 @@ pub(super) async fn deliveries(
         make(
             "stale-timestamp",
             false,
-            &codes::STALE_TIMESTAMP_ACCEPTED,
+            &super::STALE_TIMESTAMP_ACCEPTED,
             signed(event_type, fresh_body(&id, event_type), &id, stale),
         );
     }
     {
         let mut d = valid.clone();
         d.timestamp = jiff::Timestamp::now().as_second();
-        make("duplicate", true, &codes::DUPLICATE_DELIVERY_REJECTED, d);
+        make("duplicate", true, &super::DUPLICATE_DELIVERY_REJECTED, d);
     }
     {
         let id = webhook::new_event_id();
         make(
             "raw-body",
             true,
-            &codes::RAW_BODY_NOT_VERIFIED,
+            &super::RAW_BODY_NOT_VERIFIED,
             signed(
                 event_type,
                 webhook::unusual_body(&id, event_type, &created),
@@ -282,7 +282,7 @@ pub(super) async fn deliveries(
         make(
             "unknown-event",
             true,
-            &codes::UNKNOWN_EVENT_REJECTED,
+            &super::UNKNOWN_EVENT_REJECTED,
             signed(
                 UNKNOWN_EVENT_TYPE,
                 fresh_body(&id, UNKNOWN_EVENT_TYPE),
@@ -357,7 +357,7 @@ pub(super) async fn deliveries(
         )));
     } else if !unanswered.is_empty() {
         out.findings.push(Finding::incomplete(
-            &codes::PROBES_UNANSWERED,
+            &super::PROBES_UNANSWERED,
             format!(
                 "{} of {} probes got no answer within the check's timeout ({}); how the endpoint handles them is unproven",
                 unanswered.len(),
@@ -401,7 +401,7 @@ fn unanswered_valid(
         )
     } else {
         Finding::new(
-            &codes::NO_ACK,
+            &super::NO_ACK,
             format!(
                 "a valid, correctly signed {event_type} delivery got no answer within the check's timeout ({}ms)",
                 waited.as_millis()
