@@ -5,12 +5,14 @@
 //! overruns its time or is stopped ([`Running`], with [`super::family`] finding the
 //! processes that left its group: SPEC 8.6).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
 
 use super::family;
 
@@ -18,7 +20,8 @@ use super::family;
 const OUTPUT_CAP: usize = 64 * 1024;
 /// Lines of each stream shown in the evidence.
 const OUTPUT_LINES: usize = 30;
-/// How often the running command is looked at.
+/// How often golive asks whether the running command should be stopped, and
+/// while ending it, whether anything it started is still alive.
 const POLL: Duration = Duration::from_millis(20);
 /// How long terminated processes get before SIGKILL.
 const GRACE: Duration = Duration::from_millis(500);
@@ -128,12 +131,10 @@ pub(super) async fn run_command(
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
     #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        cmd.process_group(0);
-    }
+    cmd.process_group(0);
     // Started and registered as one step, so that another check looking for its
     // own command's orphans never mistakes this new command for one.
     let spawning = family::spawn_lock();
@@ -151,30 +152,47 @@ pub(super) async fn run_command(
     drop(spawning);
     let out = Capture::start(running.child.stdout.take());
     let err = Capture::start(running.child.stderr.take());
-    let until = Instant::now() + budget;
+    let out_of_time = tokio::time::sleep(budget);
+    tokio::pin!(out_of_time);
+    let mut tick = tokio::time::interval(POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut polls: u32 = 0;
+    /// What woke the wait for the command.
+    enum Wake {
+        Exited(std::io::Result<ExitStatus>),
+        OutOfTime,
+        Tick,
+    }
     let ended = loop {
-        match running.child.try_wait() {
-            Ok(Some(status)) => break from_status(status),
-            Ok(None) => {}
-            Err(e) => {
+        // `Child::wait` is cancel safe: a tick or the deadline loses nothing.
+        let wake = tokio::select! {
+            biased;
+            status = running.child.wait() => Wake::Exited(status),
+            () = &mut out_of_time => Wake::OutOfTime,
+            _ = tick.tick() => Wake::Tick,
+        };
+        match wake {
+            Wake::Exited(Ok(status)) => break from_status(status),
+            Wake::Exited(Err(e)) => {
                 running.stop().await;
                 break Ended::NotStarted(format!("lost track of the command: {e}"));
             }
+            // A stop asked for counts before the deadline, as it always did.
+            Wake::OutOfTime | Wake::Tick if stop() => {
+                running.stop().await;
+                break Ended::Stopped;
+            }
+            Wake::OutOfTime => {
+                running.stop().await;
+                break Ended::TimedOut(budget);
+            }
+            Wake::Tick => {
+                if polls.is_multiple_of(OBSERVE_EVERY) {
+                    running.observe();
+                }
+                polls += 1;
+            }
         }
-        if stop() {
-            running.stop().await;
-            break Ended::Stopped;
-        }
-        if Instant::now() >= until {
-            running.stop().await;
-            break Ended::TimedOut(budget);
-        }
-        if polls.is_multiple_of(OBSERVE_EVERY) {
-            running.observe();
-        }
-        polls += 1;
-        tokio::time::sleep(POLL).await;
     };
     // Whatever the command left behind goes too, in its group or not.
     running.finish().await;
@@ -220,7 +238,8 @@ struct Running {
 
 impl Running {
     fn new(child: Child) -> Self {
-        let family = family::Family::new(child.id());
+        // A child not yet waited for always has its id.
+        let family = family::Family::new(child.id().unwrap_or_default());
         Running {
             child,
             done: false,
@@ -237,8 +256,7 @@ impl Running {
     /// anything is left, then SIGKILL; reaps the command.
     async fn stop(&mut self) {
         self.terminate().await;
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.child.kill().await;
     }
 
     /// The command ended: whatever it left behind goes too, and is reaped.
@@ -273,28 +291,28 @@ impl Drop for Running {
         if !self.done {
             self.family.observe();
             self.family.signal_all(family::Sig::Kill);
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+            // Killed now; tokio reaps it in the background (`kill_on_drop`).
+            let _ = self.child.start_kill();
             self.family.reap();
         }
     }
 }
 
-/// The captured tail of one output stream, read on a thread of its own so that a
+/// The captured tail of one output stream, read by a task of its own so that a
 /// chatty command never blocks on a full pipe.
 struct Capture {
     buf: Arc<Mutex<Vec<u8>>>,
-    thread: Option<JoinHandle<()>>,
+    reader: Option<JoinHandle<()>>,
 }
 
 impl Capture {
-    fn start(pipe: Option<impl Read + Send + 'static>) -> Capture {
+    fn start(pipe: Option<impl AsyncRead + Unpin + Send + 'static>) -> Capture {
         let buf = Arc::new(Mutex::new(Vec::new()));
-        let thread = pipe.map(|mut pipe| {
+        let reader = pipe.map(|mut pipe| {
             let buf = buf.clone();
-            std::thread::spawn(move || {
+            tokio::spawn(async move {
                 let mut chunk = [0u8; 8192];
-                while let Ok(n) = pipe.read(&mut chunk) {
+                while let Ok(n) = pipe.read(&mut chunk).await {
                     if n == 0 {
                         break;
                     }
@@ -307,17 +325,18 @@ impl Capture {
                 }
             })
         });
-        Capture { buf, thread }
+        Capture { buf, reader }
     }
 
-    /// The last [`OUTPUT_LINES`] lines, once the stream closed (or after a short
-    /// wait, if a stray process still holds it open).
+    /// The last [`OUTPUT_LINES`] lines, once the stream closed (or after a second,
+    /// if a stray process still holds it open: then the reading stops there).
     async fn finish(mut self) -> String {
-        if let Some(t) = self.thread.take() {
-            let until = Instant::now() + Duration::from_secs(1);
-            while !t.is_finished() && Instant::now() < until {
-                tokio::time::sleep(POLL).await;
-            }
+        if let Some(mut reader) = self.reader.take()
+            && tokio::time::timeout(Duration::from_secs(1), &mut reader)
+                .await
+                .is_err()
+        {
+            reader.abort();
         }
         let b = self.buf.lock().unwrap_or_else(|e| e.into_inner());
         // The command's output enters golive here: cleaned of terminal control and
