@@ -541,7 +541,7 @@ pub fn nearest(code: &str) -> Vec<&'static str> {
     let mut scored: Vec<(usize, &'static str)> = ALL
         .iter()
         .map(|c| {
-            let d = edit_distance(code, c.code);
+            let d = strsim::levenshtein(code, c.code);
             // A shared word (e.g. "wallet") is a strong hint even at a larger distance.
             let shares_word = code.split('-').any(|w| w.len() > 3 && c.code.contains(w));
             (if shares_word { d.min(3) } else { d }, c.code)
@@ -555,21 +555,6 @@ pub fn nearest(code: &str) -> Vec<&'static str> {
         .take(3)
         .map(|(_, c)| c)
         .collect()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

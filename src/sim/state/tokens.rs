@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -18,23 +20,9 @@ pub(super) const ACCESS_TTL: Duration = Duration::from_secs(3600);
 /// Refresh-token lifetime (documented: 7 d).
 pub(super) const REFRESH_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
-pub(super) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Base64url without padding (the JWT alphabet).
 pub(super) fn b64url(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b1 = chunk.get(1).copied().unwrap_or(0);
-        let b2 = chunk.get(2).copied().unwrap_or(0);
-        let n = (u32::from(chunk[0]) << 16) | (u32::from(b1) << 8) | u32::from(b2);
-        for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-        }
-    }
-    out
+    URL_SAFE_NO_PAD.encode(data)
 }
 
 pub(super) fn digest(s: &str) -> [u8; 32] {
@@ -54,7 +42,7 @@ pub(super) fn mint_token(
         "typ": kind.as_str(),
         "iat": issued.as_second(),
         "exp": expires.as_second(),
-        "jti": hex(&random_bytes::<16>()),
+        "jti": hex::encode(random_bytes::<16>()),
     });
     format!(
         "{}.{}.{}",
