@@ -175,70 +175,8 @@ declare_codes! {
         "Unbounded retries during an outage multiply your traffic exactly when the API can least take it, and never surface the failure.",
         "Bound attempts (max_attempts = 5 is typical), then fail the operation visibly and alert.",
         Some(DOCS_GOLIVE) }
-    // ---- client_retry ------------------------------------------------------------
     // Also reported by client_retry, with its own message and remediation:
     // no-retry-on-429, no-retry-on-5xx (as fail) and attempts-unbounded (as fail).
-    RETRY_AFTER_NOT_HONOURED = { "retry-after-not-honoured", "client_retry", Fail, false,
-        "The client retried sooner than the Retry-After it was given.",
-        "A retry before Retry-After is answered with another 429 and counts against the same rate limit; a fleet doing it keeps the whole account throttled.",
-        "After a 429 (or any answer with Retry-After), wait at least Retry-After seconds before the next attempt; fall back to the number in the error message when the header is absent.",
-        Some(DOCS_RATE) }
-    RETRIED_NON_RETRYABLE = { "retried-non-retryable", "client_retry", Fail, false,
-        "The client retried a 4xx answer other than 429 (and 401).",
-        "A 400, 403 or 404 fails the same way every time: retrying it burns the rate limit shared with the rest of your traffic and delays the real error.",
-        "Retry only network errors, 5xx and 429. Treat other 4xx as final (fix the request, or go on without the data); after a 401, log in again once, then retry.",
-        Some(DOCS_ERRORS) }
-    BACKOFF_TOO_AGGRESSIVE = { "backoff-too-aggressive", "client_retry", Warn, false,
-        "The client retried a failure sooner than the 100 ms backoff floor.",
-        "Instant retries against a struggling API are a retry storm: they multiply load exactly when the API is least able to take it and exhaust the rate limit.",
-        "Back off exponentially: about 200ms before the first retry, doubling each time, capped at 10s (jitter helps a fleet).",
-        Some(DOCS_GOLIVE) }
-    CLIENT_REFERENCE_CHANGED = { "client-reference-changed", "client_retry", Fail, false,
-        "The client sent a different client_reference when it retried an order.",
-        "client_reference is the only de-duplication key: a retry with a new one after a lost answer places the order twice, and both ship.",
-        "Generate the client_reference once per order, before the first attempt, and send the same value on every retry; after a 400 \"Duplicate client_reference\", look the order up with GET /api/v1/orders?client_reference=...",
-        Some("https://octopus-docs.pages.dev/docs/best-practices/idempotency") }
-    CLIENT_REFERENCE_MISSING = { "client-reference-missing", "client_retry", Fail, false,
-        "The client created an order without a client_reference.",
-        "Without client_reference a retried order creation cannot be de-duplicated: a timeout followed by a retry ships the order twice.",
-        "Send a unique client_reference (up to 255 printable ASCII characters) on every order creation and reuse it on retries.",
-        Some("https://octopus-docs.pages.dev/docs/best-practices/idempotency") }
-    REQUEST_ID_MISSING = { "request-id-missing", "client_retry", Warn, false,
-        "The client sent a request to /auth or /api/v1 without X-Request-Id.",
-        "Support traces requests by id; without your own ids, your logs and Octopus's cannot be matched in an incident.",
-        "Send a KSUID-format X-Request-Id on every request and log the id of every response, success or failure.",
-        Some("https://octopus-docs.pages.dev/docs/best-practices/observability") }
-    UNKNOWN_FIELD_NOT_TOLERATED = { "unknown-field-not-tolerated", "client_retry", Fail, false,
-        "The command failed when responses carried an unknown field or enum value, and succeeded without them.",
-        "The API promises that new fields and enum values may appear at any time, without a version change; a client that rejects them breaks on an ordinary API release.",
-        "Ignore unknown JSON fields, and map unknown enum values (wallet type, order status) to an \"unknown\" case that is logged and handled, never to a crash.",
-        Some("https://octopus-docs.pages.dev/docs/getting-started/api-promise") }
-    COMMAND_FAILED = { "command-failed", "client_retry", Fail, false,
-        "The integration's smoke command failed (non-zero exit) where it should have succeeded, or could not be started.",
-        "Every fault of the faults phase is one a correct client recovers from; failing there means the same faults in production become failed orders.",
-        "Run the command against `golive proxy` (see the phase's timeline and output in the evidence) and make it recover: retry 429 after Retry-After, retry 5xx with backoff, go on after a non-retryable 4xx.",
-        Some(DOCS_GOLIVE) }
-    COMMAND_BYPASSED_PROXY = { "command-bypassed-proxy", "client_retry", Fail, false,
-        "The command made no request through golive's proxy, so nothing was proven.",
-        "A client that ignores the configured base URL (a hard-coded host, a cached config) was not watched at all; its retry behaviour is unknown.",
-        "Make the command read the API base URL from the variable named by base_url_env (default OCTOPUS_BASE_URL) and make at least one API call.",
-        Some(DOCS_GOLIVE) }
-    COMMAND_TIMED_OUT = { "command-timed-out", "client_retry", Fail, true,
-        "The command was still running when its share of the check's time ran out; golive killed it and its process group.",
-        "A run that did not end proves nothing about giving up or bounding attempts; the result is inconclusive.",
-        "Raise the check's timeout (2m is typical: a client backing off to a 10s cap needs about a minute for 10 attempts), or make the smoke command do less.",
-        None }
-    CLIENT_RETRY_REFUSED = { "client-retry-refused", "client_retry", Fail, true,
-        "client_retry refused to run against this env (production, or plain http:// to a remote host).",
-        "client_retry injects faults and places test orders; it runs only in front of the sandbox or golive's simulator, never production.",
-        "Limit the check to sandbox and simulator envs with envs = [\"sandbox\", \"demo\"].",
-        Some(DOCS_ENVIRONMENTS) }
-    CLIENT_RETRY_SETUP_FAILED = { "client-retry-setup-failed", "client_retry", Fail, true,
-        "client_retry could not set up its run: the fault plan is invalid, or the proxy or simulator could not start.",
-        "Without the proxy in place nothing about the client can be judged; the result is inconclusive.",
-        "Fix the plan named in `plan` (a built-in name such as default, or the path of a TOML plan file); the message says what is wrong.",
-        None }
-
     // ---- manifest ----------------------------------------------------------------
     LITERAL_SECRET = { "literal-secret", "manifest", Fail, false,
         "A secret (api_key, api_secret or webhook_secret) is written in the manifest as a literal value.",
@@ -300,7 +238,7 @@ pub fn nearest(code: &str, known: &[&'static Code]) -> Vec<&'static str> {
     let mut scored: Vec<(usize, &'static str)> = known
         .iter()
         .map(|c| {
-            let d = edit_distance(code, c.code);
+            let d = strsim::levenshtein(code, c.code);
             // A shared word (e.g. "wallet") is a strong hint even at a larger distance.
             let shares_word = code.split('-').any(|w| w.len() > 3 && c.code.contains(w));
             (if shares_word { d.min(3) } else { d }, c.code)
@@ -314,19 +252,4 @@ pub fn nearest(code: &str, known: &[&'static Code]) -> Vec<&'static str> {
         .take(3)
         .map(|(_, c)| c)
         .collect()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }

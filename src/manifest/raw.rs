@@ -186,31 +186,10 @@ pub(crate) fn suggest<'c>(
 }
 
 /// Edit distance over characters where insertion, deletion, substitution and the
-/// transposition of two adjacent characters each cost one (optimal string alignment).
+/// transposition of two adjacent characters each cost one (optimal string alignment,
+/// `strsim::osa_distance`).
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let width = b.len() + 1;
-    let mut m = vec![0usize; (a.len() + 1) * width];
-    for i in 0..=a.len() {
-        m[i * width] = i;
-    }
-    for (j, cell) in m.iter_mut().enumerate().take(width) {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (m[(i - 1) * width + j] + 1)
-                .min(m[i * width + j - 1] + 1)
-                .min(m[(i - 1) * width + j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(m[(i - 2) * width + j - 2] + 1);
-            }
-            m[i * width + j] = best;
-        }
-    }
-    m[a.len() * width + b.len()]
+    strsim::osa_distance(a, b)
 }
 
 /// A user-written string made safe to quote in a one-line message.
