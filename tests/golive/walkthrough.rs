@@ -2,9 +2,7 @@
 //! folder with the built binary: every documented line appears, every documented
 //! exit code is the real one.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 /// One `$ golive ...` step of the walkthrough.
 #[derive(Debug)]

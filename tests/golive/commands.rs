@@ -1,9 +1,7 @@
 //! The commands besides a plain `check`: validate, list, explain, schema, --help,
 //! and the selection and policy flags of `check`.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use predicates::prelude::*;
 
 /// A simulator manifest with two envs, tags, an env-restricted check and a wallet

@@ -7,12 +7,10 @@
 //! Everything runs against golive's own simulator on loopback: one manifest with
 //! four simulator envs whose checks, between them, reach every status.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::support::*;
 use serde_json::Value;
 
 /// Every check status (SPEC section 3).

@@ -1,9 +1,7 @@
 //! Production safety (SPEC section 5), observed from the simulator's side: one
 //! login, no logout, no refresh, no order, at most five calls.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use golive::sim::Scenario;
 use golive::tier::Tier;
 

@@ -2,9 +2,7 @@
 //! its finding code and a fix; warnings leave the exit code at 0 unless `--strict`
 //! (or `--deny warnings`), errors are exit 2 with an empty stdout.
 
-mod common;
-
-use common::{golive, p, run, tempdir, write_manifest};
+use crate::support::{golive, p, run, tempdir, write_manifest};
 
 const HEAD: &str = "version = 1\n\n[env.demo]\ntier = \"sandbox\"\nsimulator = true\n\n";
 const CHECK: &str = "[[check]]\nid = \"credentials\"\nkind = \"credentials\"\n\n";

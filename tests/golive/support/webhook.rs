@@ -1,8 +1,7 @@
-//! Helpers of `tests/webhook.rs`: webhook receivers on loopback whose behaviour is a
+//! Helpers of the `webhook` tests: webhook receivers on loopback whose behaviour is a
 //! parameter (plain HTTP, TLS, or a raw TCP server for streaming answers), a test CA
 //! with leaf certificates, and a runner that calls the `webhook` check in-process
 //! and wraps its outcome with convenient assertions.
-#![allow(dead_code)]
 
 use std::collections::HashSet;
 use std::net::SocketAddr;

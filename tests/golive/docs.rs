@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-const README: &str = include_str!("../README.md");
+const README: &str = include_str!("../../README.md");
 
 /// The table a `#### ...` heading of the key reference documents, named as
 /// `golive::manifest::accepted_keys` names it.

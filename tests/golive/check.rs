@@ -1,11 +1,9 @@
 //! `golive check`: the repository's demo manifest, every simulator scenario, and the
 //! exit-code table.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use predicates::prelude::*;
 
 /// `golive check -m checks.toml ARGS...` run from the crate root (the README's demo).

@@ -3,8 +3,6 @@
 //! 127.0.0.1), and the release workflow, the install script and Cargo.toml's binstall
 //! metadata agree on every archive name, so they cannot drift apart.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -14,8 +12,8 @@ use std::process::Command as StdCommand;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::{crate_root, golive};
 use assert_cmd::Command;
-use common::{crate_root, golive};
 use sha2::{Digest, Sha256};
 
 const VERSION: &str = "v1.2.3";
@@ -229,7 +227,7 @@ fn full_release(root: &Path, tag: &str) {
 
 /// `bash scripts/install.sh ARGS` for the given `uname -s`/`uname -m`, downloading
 /// from `base`, with no proxy or curl configuration from the caller's environment.
-fn install(base: &str, os: &str, arch: &str, home: &Path, args: &[&str]) -> common::Run {
+fn install(base: &str, os: &str, arch: &str, home: &Path, args: &[&str]) -> crate::support::Run {
     let out = Command::new("bash")
         .arg(crate_root().join("scripts/install.sh"))
         .args(args)
@@ -254,7 +252,7 @@ fn install(base: &str, os: &str, arch: &str, home: &Path, args: &[&str]) -> comm
         .timeout(Duration::from_secs(60))
         .output()
         .expect("bash runs");
-    common::Run {
+    crate::support::Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),

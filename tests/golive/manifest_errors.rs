@@ -1,9 +1,7 @@
 //! Manifest errors: exit 2, nothing on stdout, every problem located as
 //! `FILE:LINE:COLUMN` on stderr, and a literal secret never echoed.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 /// A valid head: one simulator env, so a single mistake below is the only problem.
 const HEAD: &str =

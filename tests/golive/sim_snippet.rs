@@ -1,12 +1,10 @@
 //! `golive sim` as a process: the `[env.local]` snippet it prints passes
 //! `golive check` as printed, and listening beyond loopback is warned about.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Stdio};
 
-use common::*;
+use crate::support::*;
 
 /// A running `golive sim`, killed when dropped.
 struct SimProcess {

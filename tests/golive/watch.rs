@@ -4,8 +4,6 @@
 //! production interval refusal; `retries` and flaky checks; and the shipped alert
 //! rules and dashboard, which may use only metrics golive serves.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Stdio};
@@ -14,12 +12,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use common::*;
 use serde_json::Value;
 
 /// A running `golive watch`, its stderr lines arriving on a channel. Killed on drop.

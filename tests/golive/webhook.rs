@@ -3,15 +3,13 @@
 //! transports (hangs, redirects, 5xx, endless bodies, closed ports), URL hygiene per
 //! tier, and HTTPS with a private test CA.
 
-mod webhook_support;
-
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::support::webhook::*;
 use golive::finding::Level::{Fail, Info, Warn};
 use golive::report::Status;
 use golive::secret::SecretError;
-use webhook_support::*;
 
 /// How long after `ctx.deadline` the runner lets a check finish (runner.rs: the
 /// smaller of a quarter of the budget and 300 ms).

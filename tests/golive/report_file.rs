@@ -1,8 +1,6 @@
 //! `--report-json PATH`: the same document `--format json` prints.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use serde_json::Value;
 
 fn read_report(path: &std::path::Path) -> Value {

@@ -2,11 +2,9 @@
 //! reference webhook receiver (which verifies signatures, refuses stale timestamps and
 //! acknowledges duplicates) and raw servers on loopback.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 
 /// The variable the secret is passed in.
 const SECRET_VAR: &str = "GOLIVE_TEST_WEBHOOK_SECRET";

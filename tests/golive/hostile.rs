@@ -7,19 +7,17 @@
 //!
 //! Every server here is in process, on 127.0.0.1.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::support::*;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use common::*;
 
 const KEY: &str = "hk_Q7vLm2Xc9Rt4Wz8Np3Bd6Yf1Gh5Js0KaEu";
 /// 50 characters, like the secret in the review that found the 80-byte cut.

@@ -1,9 +1,7 @@
 //! Messages that say what is wrong and how to fix it: unset and empty credentials,
 //! URLs written without a scheme, a missing manifest, and near-miss flag values.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 /// Asserts a usage error: exit 2, nothing on stdout, and every `needle` on stderr.
 fn assert_usage(run: &Run, needles: &[&str]) {

@@ -1,11 +1,9 @@
 //! An API that answers badly or not at all: the run is inconclusive (exit 3), never
 //! a pass, and it ends within its time budget.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 use serde_json::Value;
 
 const KEY: &str = "k_bad_api_key_0001";

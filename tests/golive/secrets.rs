@@ -1,9 +1,7 @@
 //! Secrets: resolved from variables and files, never printed, and reported as
 //! missing or malformed without echoing a value.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use serde_json::Value;
 
 const CREDENTIALS_AND_WALLET: &str = "[[check]]\nid = \"credentials\"\nkind = \"credentials\"\n\n\

@@ -7,12 +7,16 @@
 //! - any Unicode text comes out of the terminal sanitizer with no control
 //!   character and no bidirectional override left.
 //!
-//! A test binary of its own: every case registers its secret with the process-wide
-//! scrubber, which would otherwise mask text in unrelated tests.
+//! The property that goes through the process-wide scrubber registers a secret per
+//! case, which would mask text in unrelated tests of this binary: it runs in a child
+//! process of its own.
 
 use golive::secret::{Redactor, Secret, register};
 use golive::text::{sanitize, sanitize_lines, shorten, untrusted_str};
 use proptest::prelude::*;
+
+use crate::support::isolated::in_own_process;
+use crate::support::regressions_beside_the_source;
 
 /// Secrets as they come: ASCII key material with the odd special character, and
 /// now and then a non-ASCII one.
@@ -93,11 +97,27 @@ fn has_terminal_control(text: &str, newlines_allowed: bool) -> Option<char> {
     })
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 2000,
+        failure_persistence: regressions_beside_the_source(),
+        ..ProptestConfig::default()
+    }
+}
 
-    #[test]
-    fn no_window_of_a_secret_survives_cleaning_and_shortening(
+#[test]
+fn no_window_of_a_secret_survives_cleaning_and_shortening() {
+    in_own_process(
+        "trust_properties::no_window_of_a_secret_survives_cleaning_and_shortening",
+        registered_secrets_leave_no_window,
+    );
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The property itself, with every case's secret registered process-wide.
+    fn registered_secrets_leave_no_window(
         secret in secret(),
         pieces in prop::collection::vec(piece(), 0..8),
         max in 0usize..400,
@@ -115,6 +135,10 @@ proptest! {
             prop_assert!(surviving_windows(&out, spelled).is_empty(), "{spelled:?} in {out:?}");
         }
     }
+}
+
+proptest! {
+    #![proptest_config(config())]
 
     #[test]
     fn a_redactor_masks_every_window_whatever_surrounds_it(

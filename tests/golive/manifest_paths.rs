@@ -4,11 +4,9 @@
 //! there. A plan file is validated when the manifest loads (exit 2 at `plan`), and a
 //! command that cannot be found says where it was looked for.
 
-mod common;
-
 use std::path::Path;
 
-use common::{crate_root, golive, run, tempdir};
+use crate::support::{crate_root, golive, run, tempdir};
 use serde_json::Value;
 
 const HEAD: &str = "version = 1\n\n[env.demo]\ntier = \"sandbox\"\nsimulator = true\n\n";

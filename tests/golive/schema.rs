@@ -1,11 +1,9 @@
 //! The JSON report against `golive schema`, for real runs covering every check
 //! status (pass, warn, fail, error, skip, waived) and every verdict.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::support::*;
 use serde_json::Value;
 
 /// Every status a check can have (SPEC section 3).

@@ -1,8 +1,6 @@
 //! `golive init --path`: new folders, stdout, and folders given as the path.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 fn init_in(dir: &std::path::Path, args: &[&str]) -> Run {
     run(golive().current_dir(dir).arg("init").args(args))

@@ -2,9 +2,7 @@
 //! embedded simulator's log is labelled as the simulator's, and machine formats on
 //! stdout are the same at every level.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 const LEVELS: [&[&str]; 4] = [&[], &["-v"], &["-vv"], &["-vvv"]];
 

@@ -6,9 +6,6 @@
 //! Documentation addresses (203.0.113.x, 198.51.100.x, 2001:db8::) appear only as
 //! strings in manifests and in what the simulator or an echo server answers.
 
-mod common;
-mod webhook_support;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::Path;
@@ -17,7 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use common::*;
+use crate::support::webhook::{LOOPBACK_SANS, ServerCert, TestCa};
+use crate::support::*;
 use golive::sim::Scenario;
 use golive::tier::Tier;
 use jiff::ToSpan;
@@ -1674,7 +1672,7 @@ struct TlsEcho {
 }
 
 impl TlsEcho {
-    fn start(cert: &webhook_support::ServerCert) -> TlsEcho {
+    fn start(cert: &ServerCert) -> TlsEcho {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -1752,8 +1750,8 @@ fn egress_with_tls_echo(echo: &TlsEcho, ca_file: Option<&Path>, want_exit: i32) 
 
 #[test]
 fn the_env_ca_file_is_trusted_by_the_egress_echo_client() {
-    let ca = webhook_support::TestCa::new();
-    let echo = TlsEcho::start(&ca.leaf(webhook_support::LOOPBACK_SANS, -1, 365));
+    let ca = TestCa::new();
+    let echo = TlsEcho::start(&ca.leaf(LOOPBACK_SANS, -1, 365));
     let dir = tempdir();
     let ca_path = dir.path().join("private-ca.pem");
     std::fs::write(&ca_path, &ca.pem).unwrap();
@@ -1769,8 +1767,8 @@ fn the_env_ca_file_is_trusted_by_the_egress_echo_client() {
 
 #[test]
 fn without_the_ca_file_the_private_echo_certificate_is_untrusted() {
-    let ca = webhook_support::TestCa::new();
-    let echo = TlsEcho::start(&ca.leaf(webhook_support::LOOPBACK_SANS, -1, 365));
+    let ca = TestCa::new();
+    let echo = TlsEcho::start(&ca.leaf(LOOPBACK_SANS, -1, 365));
     let report = egress_with_tls_echo(&echo, None, 3);
     assert_eq!(status_of(&report, "egress"), "error", "{report:#}");
     assert_eq!(codes_of(&report, "egress"), ["egress-ip-unknown"]);

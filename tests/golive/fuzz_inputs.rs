@@ -8,12 +8,10 @@
 //! insertions, huge and non-finite numbers, control characters and duplicated
 //! lines (duplicate keys and tables).
 
-mod common;
-
 use std::path::Path;
 use std::sync::OnceLock;
 
-use common::*;
+use crate::support::*;
 use golive::report::Report;
 use golive::report::human::HumanOptions;
 use proptest::prelude::*;
@@ -24,8 +22,8 @@ use serde_json::Value;
 /// on two cores.
 const CASES: u32 = 1000;
 
-const CHECKS_TOML: &str = include_str!("../checks.toml");
-const STARTER_TOML: &str = include_str!("../src/starter.toml");
+const CHECKS_TOML: &str = include_str!("../../checks.toml");
+const STARTER_TOML: &str = include_str!("../../src/starter.toml");
 
 /// A JSON report of the demo env, from one real run.
 fn base_report() -> &'static str {
@@ -261,6 +259,7 @@ proptest! {
     #![proptest_config(ProptestConfig {
         cases: CASES,
         max_shrink_iters: 200,
+        failure_persistence: regressions_beside_the_source(),
         ..ProptestConfig::default()
     })]
 

@@ -2,8 +2,11 @@
 //! files in temporary directories, the built-in simulator served from a runtime of
 //! its own, and a raw TCP server with canned (mis)behaviour.
 //!
-//! Every test binary includes this module and uses only part of it.
-#![allow(dead_code)]
+//! The webhook receivers and certificates of the in-process `webhook` tests are in
+//! [`webhook`].
+
+pub mod isolated;
+pub mod webhook;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -149,15 +152,6 @@ pub fn codes_of(report: &Value, id: &str) -> Vec<String> {
         .expect("findings is an array")
         .iter()
         .map(|f| f["code"].as_str().expect("code is a string").to_string())
-        .collect()
-}
-
-/// Every finding code anywhere in the report.
-pub fn all_codes(report: &Value) -> Vec<String> {
-    checks(report)
-        .iter()
-        .flat_map(|c| c["findings"].as_array().cloned().unwrap_or_default())
-        .map(|f| f["code"].as_str().unwrap_or_default().to_string())
         .collect()
 }
 
@@ -556,7 +550,7 @@ pub fn assert_same_json(left: &Value, right: &Value, context: &str) {
 }
 
 // ---------------------------------------------------------------------------------
-// The simulator's reference webhook receiver (tests/webhook_send.rs)
+// The simulator's reference webhook receiver (the `webhook_send` tests)
 
 impl SimServer {
     /// The reference webhook receiver's URL, `{base_url}/_receiver/octopus`.
@@ -621,4 +615,15 @@ pub fn promtool_accepts(text: &str) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// Where proptest keeps the seeds of past failures: beside the test's source file,
+/// `tests/golive/NAME.rs` -> `tests/golive/NAME.proptest-regressions`, read and
+/// replayed before any new case. (proptest's default would put them in a
+/// `tests/proptest-regressions/` folder once this binary has a `main.rs`.)
+pub fn regressions_beside_the_source() -> Option<Box<dyn proptest::test_runner::FailurePersistence>>
+{
+    Some(Box::new(
+        proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+    ))
 }
