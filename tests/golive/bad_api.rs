@@ -39,15 +39,6 @@ fn check_against(
     (out, report, elapsed)
 }
 
-fn finding<'a>(report: &'a Value, id: &str, code: &str) -> &'a Value {
-    check(report, id)["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == code)
-        .unwrap_or_else(|| panic!("no {code} finding on {id}:\n{report:#}"))
-}
-
 #[test]
 fn non_json_answer_is_an_invalid_response() {
     let server = RawServer::respond(

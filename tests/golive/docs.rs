@@ -1,8 +1,10 @@
 //! The README's manifest key reference and the manifest loader cannot drift: every
 //! key the loader accepts has a row in the README table of its table or kind, every
 //! row names a key the loader accepts there, and every check kind has a section.
+//! The README's "Guarantees" table cannot drift from the tests that prove it.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 const README: &str = include_str!("../../README.md");
 
@@ -98,4 +100,62 @@ fn rows_give_a_type_a_default_and_a_meaning() {
         assert_eq!(cells.len(), 4, "key, type, default, meaning: {row}");
         assert!(cells.iter().all(|c| !c.trim().is_empty()), "{row}");
     }
+}
+
+/// The text of every `.rs` file at `path`: the file itself, or every one below it.
+fn rust_sources(path: &Path) -> String {
+    let mut text = String::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            for entry in std::fs::read_dir(&p).unwrap() {
+                stack.push(entry.unwrap().path());
+            }
+        } else if p.extension().is_some_and(|e| e == "rs") {
+            text.push_str(&std::fs::read_to_string(&p).unwrap());
+        }
+    }
+    text
+}
+
+/// The README's "Guarantees" table names the tests that prove each promise, each
+/// test after the file that holds it (`tests/golive/bad_api.rs` (`a_balance_...`)):
+/// every file it names exists, and every test it names is a function of the file
+/// named before it, so that the table cannot drift from the suite.
+#[test]
+fn the_readme_guarantees_cite_tests_that_exist() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let start = README.find("## Guarantees").expect("a Guarantees section");
+    let section = &README[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let cited: Vec<&str> = section
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| {
+            s.starts_with("tests/")
+                || s.starts_with("src/")
+                || (s.len() > 24 && s.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        })
+        .collect();
+    assert!(cited.len() > 10, "{cited:?}");
+    let mut tests_named = 0;
+    let mut file: Option<(&str, String)> = None;
+    for name in cited {
+        if name.starts_with("tests/") || name.starts_with("src/") {
+            let path = root.join(name);
+            assert!(path.exists(), "README cites {name}, which does not exist");
+            file = Some((name, rust_sources(&path)));
+        } else {
+            let (in_file, sources) = file
+                .as_ref()
+                .unwrap_or_else(|| panic!("README cites the test {name} before any file"));
+            assert!(
+                sources.contains(&format!("fn {name}(")),
+                "README cites the test {name} in {in_file}, which has no such test"
+            );
+            tests_named += 1;
+        }
+    }
+    assert!(tests_named > 5, "only {tests_named} tests named");
 }

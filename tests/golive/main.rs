@@ -12,12 +12,13 @@
 
 mod support;
 
+mod attestation;
 mod bad_api;
 mod check;
 mod client_retry;
 mod commands;
 mod docs;
-mod egress_policy_attestation;
+mod egress;
 mod fuzz_inputs;
 mod hostile;
 mod init;
@@ -27,6 +28,8 @@ mod messages;
 mod pipelines;
 mod release;
 mod report_file;
+mod request_id;
+mod retry_policy;
 mod safety;
 mod schema;
 mod secrets;
@@ -36,6 +39,7 @@ mod standalone;
 mod trust_properties;
 mod validate_lints;
 mod verbosity;
+mod waivers;
 mod walkthrough;
 mod watch;
 mod webhook;

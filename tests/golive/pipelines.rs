@@ -1610,3 +1610,21 @@ fn merge_refuses_crafted_values_without_a_panic() {
         );
     }
 }
+
+#[test]
+fn a_multi_env_run_reports_an_env_with_nothing_selected() {
+    let dir = tempdir();
+    let path = write_manifest(
+        dir.path(),
+        "version = 1\n\n[env.a]\ntier = \"sandbox\"\nsimulator = true\n\n[env.b]\ntier = \"sandbox\"\nsimulator = true\n\n\
+         [[check]]\nid = \"credentials\"\nkind = \"credentials\"\nenvs = [\"a\"]\n",
+    );
+    let out = run(golive().args(["check", "-m", p(&path), "--all-envs", "--format", "json"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let report = out.json();
+    assert_eq!(report["reports"][1]["environment"]["name"], "b");
+    assert_eq!(report["reports"][1]["summary"]["skip"], 1);
+    // One env alone with nothing to run is still refused: it would say ready for nothing.
+    let out = run(golive().args(["check", "-m", p(&path), "-e", "b"]));
+    assert_eq!(out.code, 2, "{}", out.stdout);
+}

@@ -90,6 +90,13 @@ pub fn run_args(args: &[&str]) -> Run {
     run(golive().args(args))
 }
 
+/// `golive ARGS...` run in `dir`.
+pub fn in_dir(dir: &Path, args: &[&str]) -> Run {
+    let mut cmd = golive();
+    cmd.current_dir(dir).args(args);
+    run(&mut cmd)
+}
+
 /// Parses text as exactly one JSON document (trailing whitespace allowed, nothing else).
 pub fn parse_json(text: &str) -> Value {
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
@@ -124,6 +131,72 @@ pub fn p(path: &Path) -> &str {
 
 // ---------------------------------------------------------------------------------
 // Report helpers
+
+/// Today's date, UTC, as golive computes it.
+pub fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
+/// `golive check -m PATH --format json ARGS...`, with extra environment variables.
+pub fn check_json(manifest: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
+    let mut cmd = golive();
+    cmd.args(["check", "-m", p(manifest), "--format", "json"])
+        .args(args);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    run(&mut cmd)
+}
+
+/// Runs `check_json` and returns the report, after checking it is consistent with the
+/// exit code and that the exit code is `want`.
+pub fn report_with_exit(manifest: &Path, args: &[&str], vars: &[(&str, &str)], want: i32) -> Value {
+    let out = check_json(manifest, args, vars);
+    assert_eq!(
+        out.code, want,
+        "exit code\nstdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    let report = out.json();
+    assert_consistent(&report, out.code);
+    report
+}
+
+/// The finding of check `id` with `code` (the first one).
+pub fn finding<'a>(report: &'a Value, id: &str, code: &str) -> &'a Value {
+    check(report, id)["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no finding `{code}` in `{id}`:\n{report:#}"))
+}
+
+/// The level of the finding `code` of check `id`.
+pub fn level_of<'a>(report: &'a Value, id: &str, code: &str) -> &'a str {
+    finding(report, id, code)["level"]
+        .as_str()
+        .expect("level is a string")
+}
+
+/// A one-check manifest whose env `e` has `tier` and the given extra lines; with
+/// `sim`, its base URL and credentials (from `SIM_KEY`/`SIM_SECRET`) are the
+/// simulator's, otherwise it has no credentials and a base URL nothing listens on, so
+/// that nothing is ever sent anywhere.
+pub fn env_manifest(tier: &str, sim: Option<&SimServer>, env_lines: &str, checks: &str) -> String {
+    let api = match sim {
+        Some(s) => format!(
+            "base_url = \"{}\"\napi_key = {{ env = \"SIM_KEY\" }}\napi_secret = {{ env = \"SIM_SECRET\" }}\n",
+            s.base_url()
+        ),
+        None => format!("base_url = \"http://127.0.0.1:{}\"\n", closed_port()),
+    };
+    format!(
+        "version = 1\ndefault_env = \"e\"\n\n[env.e]\ntier = \"{tier}\"\n{api}{env_lines}\n\n{checks}"
+    )
+}
 
 /// The checks of a JSON report.
 pub fn checks(report: &Value) -> &Vec<Value> {
