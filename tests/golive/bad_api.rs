@@ -125,10 +125,7 @@ fn server_error_is_inconclusive() {
 #[test]
 fn refused_connection_is_inconclusive() {
     // A port that was free a moment ago: nothing listens there.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = closed_port();
     let (out, report, elapsed) = check_against(&format!("http://127.0.0.1:{port}"), "5s", "", &[]);
     assert_eq!(out.code, 3, "{}", out.stdout);
     assert_eq!(status_of(&report, "credentials"), "error");
@@ -140,10 +137,7 @@ fn refused_connection_is_inconclusive() {
 /// prefixes it again: "POST /auth/login: POST /auth/login: could not connect: ...".
 #[test]
 fn refused_connection_message_names_the_call_once() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = closed_port();
     let (_, report, _) = check_against(&format!("http://127.0.0.1:{port}"), "5s", "", &[]);
     let message = finding(&report, "credentials", "api-unreachable")["message"]
         .as_str()
@@ -248,88 +242,16 @@ fn api_error_run_against_the_human_format() {
 
 /// A loopback API that logs in and lists one USD wallet whose `amount` is the raw
 /// JSON `amount` (a number or a string, written as is).
-struct WalletApi {
-    port: u16,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    acceptor: Option<std::thread::JoinHandle<()>>,
+fn wallet_api(amount: &str) -> RawServer {
+    let wallets = format!(
+        r#"{{"success":true,"data":[{{"id":7,"currency_id":1,"amount":{amount},"type":"PREPAID"}}]}}"#
+    );
+    RawServer::answer(move |request| answer(request, &wallets))
 }
 
-impl WalletApi {
-    fn start(amount: &str) -> WalletApi {
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicBool, Ordering};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        listener.set_nonblocking(true).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let wallets = format!(
-            r#"{{"success":true,"data":[{{"id":7,"currency_id":1,"amount":{amount},"type":"PREPAID"}}]}}"#
-        );
-        let acceptor = {
-            let stop = stop.clone();
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::SeqCst) {
-                    match listener.accept() {
-                        Ok((stream, _)) => {
-                            let wallets = wallets.clone();
-                            std::thread::spawn(move || answer(stream, &wallets));
-                        }
-                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                    }
-                }
-            })
-        };
-        WalletApi {
-            port,
-            stop,
-            acceptor: Some(acceptor),
-        }
-    }
-
-    fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for WalletApi {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        if let Some(t) = self.acceptor.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// Reads one request and answers it by path.
-fn answer(mut stream: std::net::TcpStream, wallets: &str) {
-    use std::io::{Read, Write};
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-    let path = head.split(' ').nth(1).unwrap_or_default().to_string();
-    let (status, body) = if path == "/auth/login" {
+/// Answers one request by path.
+fn answer(request: &Request, wallets: &str) -> Vec<u8> {
+    let (status, body) = if request.path == "/auth/login" {
         let expires = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1))
             .round(jiff::Unit::Second)
             .unwrap();
@@ -339,9 +261,9 @@ fn answer(mut stream: std::net::TcpStream, wallets: &str) {
                 r#"{{"success":true,"data":{{"access_token":"t","access_expires_at":"{expires}","client_id":42}}}}"#
             ),
         )
-    } else if path == "/api/v1/wallets" {
+    } else if request.path == "/api/v1/wallets" {
         ("200 OK", wallets.to_string())
-    } else if path == "/api/v1/currencies" {
+    } else if request.path == "/api/v1/currencies" {
         (
             "200 OK",
             r#"{"success":true,"data":[{"id":1,"currency":"USD","name":"US Dollar","precision":2}]}"#
@@ -353,16 +275,7 @@ fn answer(mut stream: std::net::TcpStream, wallets: &str) {
             r#"{"error":{"code":"NOT_FOUND","message":"no such route"}}"#.to_string(),
         )
     };
-    let response = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = stream.write_all(response.as_bytes());
-    let _ = stream.flush();
-    let _ = stream.shutdown(std::net::Shutdown::Write);
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-    let mut sink = [0u8; 1024];
-    while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+    http_response(status, "application/json", &[], body.as_bytes())
 }
 
 const WALLET_USD: &str =
@@ -371,11 +284,11 @@ const WALLET_USD: &str =
 #[test]
 fn a_finite_balance_is_judged() {
     // The fake API itself works: a real balance passes and a low one fails.
-    let api = WalletApi::start(r#""25000.00""#);
+    let api = wallet_api(r#""25000.00""#);
     let (out, report, _) = check_against(&api.base_url(), "5s", WALLET_USD, &[]);
     assert_eq!(out.code, 0, "{report:#}");
     assert_eq!(status_of(&report, "wallet-usd"), "pass");
-    let api = WalletApi::start("12.5");
+    let api = wallet_api("12.5");
     let (out, report, _) = check_against(&api.base_url(), "5s", WALLET_USD, &[]);
     assert_eq!(out.code, 1, "{report:#}");
     assert!(codes_of(&report, "wallet-usd").contains(&"balance-below-minimum".to_string()));
@@ -393,7 +306,7 @@ fn a_balance_that_is_not_a_finite_number_is_an_invalid_response() {
         "1e999",
         "-1e999",
     ] {
-        let api = WalletApi::start(amount);
+        let api = wallet_api(amount);
         let (out, report, _) = check_against(&api.base_url(), "5s", WALLET_USD, &[]);
         assert_eq!(out.code, 3, "{amount}: {report:#}");
         assert_eq!(report["verdict"], "inconclusive", "{amount}");

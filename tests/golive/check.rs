@@ -187,7 +187,7 @@ fn scenario_on_a_non_simulator_env_is_a_usage_error() {
         ),
     );
     // Nothing may be probed; a proxy trap catches any attempt to reach the real host.
-    let trap = RawServer::respond("403 Forbidden", "text/plain", b"no");
+    let trap = RawServer::respond("403 Forbidden", "text/plain", b"no").expect_no_connection();
     let mut cmd = golive();
     cmd.args(["check", "-m", p(&m), "--scenario", "low-balance"])
         .env("GL_UNUSED_KEY", "k_unused_1")

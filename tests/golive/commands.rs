@@ -114,7 +114,7 @@ fn validate_refuses_a_bad_manifest() {
 #[test]
 fn validate_does_not_touch_the_network() {
     // An API that would hang forever is never contacted by validate.
-    let server = RawServer::start(Behaviour::Hang);
+    let server = RawServer::start(Behaviour::Hang).expect_no_connection();
     let dir = tempdir();
     let m = write_manifest(
         dir.path(),

@@ -466,7 +466,7 @@ fn a_hung_echo_service_cut_by_the_run_timeout_is_a_run_timeout() {
 
 #[test]
 fn a_password_in_the_echo_url_never_appears_in_the_report() {
-    let echo = RawServer::respond("200 OK", "text/plain", b"203.0.113.10\n");
+    let echo = RawServer::respond("200 OK", "text/plain", b"203.0.113.10\n").expect_no_connection();
     let url = echo
         .base_url()
         .replace("http://", "http://user:Hunter2EchoPass@");
@@ -491,7 +491,7 @@ fn a_password_in_the_echo_url_never_appears_in_the_report() {
 fn a_simulator_env_never_goes_through_a_proxy() {
     // The trap is on loopback, so the test itself stays on this machine; a real
     // corporate proxy would receive the login body over plain HTTP.
-    let trap = RawServer::respond("502 Bad Gateway", "text/plain", b"proxy");
+    let trap = RawServer::respond("502 Bad Gateway", "text/plain", b"proxy").expect_no_connection();
     let dir = tempdir();
     let path = write_manifest(
         dir.path(),

@@ -218,7 +218,8 @@ fn a_report_folder_that_cannot_be_created_is_refused_before_probing() {
     let dir = tempdir();
     let file = dir.path().join("taken");
     std::fs::write(&file, "a file, not a folder").unwrap();
-    let sim = SimServer::start(golive::tier::Tier::Sandbox, golive::sim::Scenario::Healthy);
+    let sim = SimServer::start(golive::tier::Tier::Sandbox, golive::sim::Scenario::Healthy)
+        .expect_no_requests();
     let m = write_manifest(
         dir.path(),
         &api_manifest(

@@ -2,13 +2,6 @@
 //! with `X-Request-Id` comes back on the simulator, and a stub API that echoes it,
 //! sends another one or none is judged accordingly.
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
-
 use crate::support::*;
 use serde_json::Value;
 
@@ -45,114 +38,32 @@ enum RequestIdMode {
     Absent,
 }
 
-/// What the stub saw of one request: method, path and `X-Request-Id`.
-type Seen = Arc<Mutex<Vec<(String, String, Option<String>)>>>;
+const OTHER_REQUEST_ID: &str = "2zzzzzzzzzzzzzzzzzzzzzzzzzz";
 
 /// A stub Octopus API on loopback: `POST /auth/login` answers a session,
 /// `GET /api/v1/currencies` a currency list with an `X-Request-Id` per `mode`,
-/// anything else 404. It records `(method, path, x-request-id)` of every request.
-struct ApiStub {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    seen: Seen,
-    acceptor: Option<JoinHandle<()>>,
+/// anything else 404.
+fn api_stub(mode: RequestIdMode) -> RawServer {
+    RawServer::answer(move |request| serve_api(request, mode))
 }
 
-const OTHER_REQUEST_ID: &str = "2zzzzzzzzzzzzzzzzzzzzzzzzzz";
-
-impl ApiStub {
-    fn start(mode: RequestIdMode) -> ApiStub {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let port = listener.local_addr().unwrap().port();
-        listener.set_nonblocking(true).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let acceptor = {
-            let (stop, seen) = (stop.clone(), seen.clone());
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::SeqCst) {
-                    match listener.accept() {
-                        Ok((stream, _)) => {
-                            let seen = seen.clone();
-                            std::thread::spawn(move || serve_api(stream, mode, &seen));
-                        }
-                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                    }
-                }
-            })
-        };
-        ApiStub {
-            port,
-            stop,
-            seen,
-            acceptor: Some(acceptor),
-        }
-    }
-
-    fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn seen(&self) -> Vec<(String, String, Option<String>)> {
-        self.seen.lock().unwrap().clone()
-    }
+/// What the stub saw of each request: method, path and `X-Request-Id`.
+fn seen(api: &RawServer) -> Vec<(String, String, Option<String>)> {
+    api.requests()
+        .into_iter()
+        .map(|r| {
+            let id = r.header("x-request-id").map(str::to_string);
+            (r.method, r.path, id)
+        })
+        .collect()
 }
 
-impl Drop for ApiStub {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.acceptor.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn serve_api(
-    mut stream: TcpStream,
-    mode: RequestIdMode,
-    seen: &Mutex<Vec<(String, String, Option<String>)>>,
-) {
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut lines = head.lines();
-    let mut first = lines.next().unwrap_or_default().split(' ');
-    let method = first.next().unwrap_or_default().to_string();
-    let path = first.next().unwrap_or_default().to_string();
-    let mut request_id = None;
-    let mut length = 0usize;
-    for line in lines {
-        if let Some((name, value)) = line.split_once(':') {
-            match name.trim().to_ascii_lowercase().as_str() {
-                "x-request-id" => request_id = Some(value.trim().to_string()),
-                "content-length" => length = value.trim().parse().unwrap_or(0),
-                _ => {}
-            }
-        }
-    }
-    while buf.len() < head_end + length {
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-    seen.lock()
-        .unwrap()
-        .push((method.clone(), path.clone(), request_id.clone()));
-
-    let echo = request_id.clone().unwrap_or_default();
-    let (status, body, returned) = match (method.as_str(), path.as_str()) {
+fn serve_api(request: &Request, mode: RequestIdMode) -> Vec<u8> {
+    let echo = request
+        .header("x-request-id")
+        .unwrap_or_default()
+        .to_string();
+    let (status, body, returned) = match (request.method.as_str(), request.path.as_str()) {
         ("POST", "/auth/login") => {
             let expires = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1))
                 .round(jiff::Unit::Second)
@@ -181,26 +92,17 @@ fn serve_api(
             Some(echo),
         ),
     };
-    let mut response = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    if let Some(id) = returned {
-        response.push_str(&format!("X-Request-Id: {id}\r\n"));
-    }
-    response.push_str("\r\n");
-    response.push_str(&body);
-    let _ = stream.write_all(response.as_bytes());
-    let _ = stream.flush();
-    let _ = stream.shutdown(Shutdown::Write);
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-    let mut sink = [0u8; 1024];
-    while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+    let returned: Vec<(&str, &str)> = returned
+        .as_deref()
+        .map(|id| ("X-Request-Id", id))
+        .into_iter()
+        .collect();
+    http_response(status, "application/json", &returned, body.as_bytes())
 }
 
-/// The request-id check against an `ApiStub` in `mode`.
-fn request_id_against(mode: RequestIdMode) -> (Value, ApiStub) {
-    let api = ApiStub::start(mode);
+/// The request-id check against an `api_stub` in `mode`.
+fn request_id_against(mode: RequestIdMode) -> (Value, RawServer) {
+    let api = api_stub(mode);
     let dir = tempdir();
     let path = write_manifest(
         dir.path(),
@@ -230,7 +132,7 @@ fn request_id_echoed_by_a_stub_api_passes() {
     let evidence = &check(&report, "rid")["evidence"];
     assert_eq!(evidence["returned"], evidence["sent"]);
     // The probe is one login and one harmless GET carrying the id.
-    let seen = api.seen();
+    let seen = seen(&api);
     let paths: Vec<(&str, &str)> = seen
         .iter()
         .map(|(m, p, _)| (m.as_str(), p.as_str()))
@@ -264,7 +166,7 @@ fn a_different_request_id_back_is_not_echoed() {
         "{message}"
     );
     assert_eq!(
-        api.seen().last().unwrap().2.as_deref(),
+        seen(&api).last().unwrap().2.as_deref(),
         Some(sent),
         "the id sent is the id in the evidence"
     );
@@ -290,7 +192,7 @@ fn no_request_id_back_is_not_echoed() {
 
 #[test]
 fn request_id_not_echoed_blocks_only_under_strict() {
-    let api = ApiStub::start(RequestIdMode::Absent);
+    let api = api_stub(RequestIdMode::Absent);
     let dir = tempdir();
     let path = write_manifest(
         dir.path(),

@@ -199,9 +199,10 @@ fn same_credentials_on_both_tiers_are_shared() {
     assert!(!out.all_output().contains("s_a_different_sandbox_secret"));
 }
 
-/// The proxy trap: a loopback server that refuses every tunnel.
+/// The proxy trap: a loopback server that refuses every tunnel, and that no test
+/// here may reach.
 fn trap() -> RawServer {
-    RawServer::respond("403 Forbidden", "text/plain", b"no tunnels here")
+    RawServer::respond("403 Forbidden", "text/plain", b"no tunnels here").expect_no_connection()
 }
 
 #[test]
@@ -389,7 +390,7 @@ fn proxy_refuses_any_spelling_of_the_production_host_before_connecting() {
 /// printing it and without listening or forwarding anything.
 #[test]
 fn proxy_upstream_with_a_password_is_refused_without_echoing_it() {
-    let upstream = RawServer::respond("200 OK", "application/json", b"{}");
+    let upstream = RawServer::respond("200 OK", "application/json", b"{}").expect_no_connection();
     let url = upstream
         .base_url()
         .replace("http://", "http://user:Hunter2ProxyPass@");

@@ -77,7 +77,7 @@ fn secrets_from_env_and_file_never_appear_in_any_output() {
 
 #[test]
 fn malformed_credential_is_reported_without_its_value() {
-    let sim = SimServer::sandbox();
+    let sim = SimServer::sandbox().expect_no_requests();
     let dir = tempdir();
     let m = write_manifest(
         dir.path(),
@@ -112,7 +112,7 @@ fn malformed_credential_is_reported_without_its_value() {
 /// send it either: the simulator must see no login at all.
 #[test]
 fn malformed_credential_is_never_sent() {
-    let sim = SimServer::sandbox();
+    let sim = SimServer::sandbox().expect_no_requests();
     let dir = tempdir();
     let m = write_manifest(
         dir.path(),
@@ -144,7 +144,7 @@ fn malformed_credential_is_never_sent() {
 
 #[test]
 fn placeholder_credential_is_malformed() {
-    let sim = SimServer::sandbox();
+    let sim = SimServer::sandbox().expect_no_requests();
     let dir = tempdir();
     let m = write_manifest(
         dir.path(),
@@ -165,7 +165,7 @@ fn placeholder_credential_is_malformed() {
 
 #[test]
 fn secret_file_that_is_a_directory_is_missing() {
-    let sim = SimServer::sandbox();
+    let sim = SimServer::sandbox().expect_no_requests();
     let dir = tempdir();
     let m = write_manifest(dir.path(), &env_and_file_manifest(&sim.base_url()));
     std::fs::create_dir(dir.path().join("secret.txt")).unwrap();
@@ -184,7 +184,7 @@ fn secret_file_that_is_a_directory_is_missing() {
 
 #[test]
 fn secret_file_that_does_not_exist_is_missing() {
-    let sim = SimServer::sandbox();
+    let sim = SimServer::sandbox().expect_no_requests();
     let dir = tempdir();
     let m = write_manifest(dir.path(), &env_and_file_manifest(&sim.base_url()));
     let out = run(golive()
@@ -197,7 +197,7 @@ fn secret_file_that_does_not_exist_is_missing() {
 #[test]
 fn secret_file_with_two_newlines_is_malformed() {
     // One trailing newline is stripped; anything more is malformed.
-    let sim = SimServer::sandbox();
+    let sim = SimServer::sandbox().expect_no_requests();
     let dir = tempdir();
     let m = write_manifest(dir.path(), &env_and_file_manifest(&sim.base_url()));
     std::fs::write(
@@ -215,7 +215,7 @@ fn secret_file_with_two_newlines_is_malformed() {
 
 #[test]
 fn unset_variable_is_missing() {
-    let sim = SimServer::sandbox();
+    let sim = SimServer::sandbox().expect_no_requests();
     let dir = tempdir();
     let m = write_manifest(
         dir.path(),
@@ -317,7 +317,7 @@ fn a_secret_echoed_by_the_api_is_redacted() {
 fn a_secret_pasted_as_a_variable_name_is_never_echoed() {
     let pasted_key = "sk_live_4eC39HqLyjWDarjtT1zdp7dc";
     let pasted_secret = "Zx9Qw3Er7Ty1Ui5Op2As8Df4Gh6Jk0Lz";
-    let sim = SimServer::sandbox();
+    let sim = SimServer::sandbox().expect_no_requests();
     let dir = tempdir();
     let m = write_manifest(
         dir.path(),

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::support::closed_port;
 use crate::support::webhook::*;
 use golive::finding::Level::{Fail, Info, Warn};
 use golive::report::Status;
@@ -429,10 +430,13 @@ async fn stalled_body_after_a_200_counts_as_acknowledged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_refused_is_unreachable() {
-    let addr = closed_port().await;
-    let run = setup(Env::Simulator, Some(&format!("http://{addr}/hook")))
-        .run()
-        .await;
+    let port = closed_port();
+    let run = setup(
+        Env::Simulator,
+        Some(&format!("http://127.0.0.1:{port}/hook")),
+    )
+    .run()
+    .await;
     run.assert_notable(&[("webhook-unreachable", Fail)]);
     assert!(run.finding("webhook-unreachable").incomplete);
     assert_eq!(run.status(), Status::Error);
@@ -441,10 +445,10 @@ async fn connection_refused_is_unreachable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_refused_over_https_is_unreachable() {
-    let addr = closed_port().await;
+    let port = closed_port();
     let run = setup(
         Env::Simulator,
-        Some(&format!("https://127.0.0.1:{}/hook", addr.port())),
+        Some(&format!("https://127.0.0.1:{port}/hook")),
     )
     .roots(TestCa::new().roots())
     .run()
@@ -516,7 +520,7 @@ async fn missing_url() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_secret_sends_nothing() {
-    let r = serve(Behaviour::Correct).await;
+    let r = serve(Behaviour::Correct).await.expect_no_requests();
     let run = setup(Env::Simulator, Some(&r.http_url()))
         .secret(Err(SecretError::Missing(
             "environment variable WEBHOOK_SECRET".into(),
@@ -560,7 +564,7 @@ async fn http_loopback_on_a_simulator_env_is_info_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loopback_on_production_is_refused_and_nothing_is_sent() {
-    let r = serve(Behaviour::Correct).await;
+    let r = serve(Behaviour::Correct).await.expect_no_requests();
     let run = setup(Env::Production, Some(&r.http_url())).run().await;
     run.expect("webhook-private-address", Fail);
     run.expect("webhook-not-https", Fail);
@@ -578,7 +582,9 @@ async fn loopback_on_production_is_refused_and_nothing_is_sent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_loopback_on_production_is_refused_and_nothing_is_sent() {
     let ca = TestCa::new();
-    let r = serve_tls(Behaviour::Correct, &ca.leaf(LOOPBACK_SANS, -1, 365)).await;
+    let r = serve_tls(Behaviour::Correct, &ca.leaf(LOOPBACK_SANS, -1, 365))
+        .await
+        .expect_no_requests();
     let run = setup(Env::Production, Some(&r.https_url("127.0.0.1")))
         .roots(ca.roots())
         .run()
@@ -734,7 +740,9 @@ async fn https_receiver_defects_are_found_over_tls_too() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_ca_is_untrusted_and_nothing_is_sent() {
     let ca = TestCa::new();
-    let r = serve_tls(Behaviour::Correct, &ca.leaf(LOOPBACK_SANS, -1, 365)).await;
+    let r = serve_tls(Behaviour::Correct, &ca.leaf(LOOPBACK_SANS, -1, 365))
+        .await
+        .expect_no_requests();
     let run = setup(Env::Simulator, Some(&r.https_url("127.0.0.1")))
         .run()
         .await;
@@ -766,7 +774,9 @@ async fn unknown_ca_is_untrusted_and_nothing_is_sent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_certificate_sends_nothing() {
     let ca = TestCa::new();
-    let r = serve_tls(Behaviour::Correct, &ca.leaf(LOOPBACK_SANS, -30, -1)).await;
+    let r = serve_tls(Behaviour::Correct, &ca.leaf(LOOPBACK_SANS, -30, -1))
+        .await
+        .expect_no_requests();
     let run = setup(Env::Simulator, Some(&r.https_url("127.0.0.1")))
         .roots(ca.roots())
         .run()
@@ -809,7 +819,9 @@ async fn certificate_expiring_soon_warns_and_still_probes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificate_not_yet_valid_is_untrusted() {
     let ca = TestCa::new();
-    let r = serve_tls(Behaviour::Correct, &ca.leaf(LOOPBACK_SANS, 2, 365)).await;
+    let r = serve_tls(Behaviour::Correct, &ca.leaf(LOOPBACK_SANS, 2, 365))
+        .await
+        .expect_no_requests();
     let run = setup(Env::Simulator, Some(&r.https_url("127.0.0.1")))
         .roots(ca.roots())
         .run()
@@ -841,7 +853,9 @@ async fn trusted_certificate_on_ipv6_loopback() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificate_for_another_host_is_untrusted() {
     let ca = TestCa::new();
-    let r = serve_tls(Behaviour::Correct, &ca.leaf(&["other.example"], -1, 365)).await;
+    let r = serve_tls(Behaviour::Correct, &ca.leaf(&["other.example"], -1, 365))
+        .await
+        .expect_no_requests();
     let run = setup(Env::Simulator, Some(&r.https_url("127.0.0.1")))
         .roots(ca.roots())
         .run()
@@ -853,7 +867,9 @@ async fn certificate_for_another_host_is_untrusted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificate_for_another_host_is_untrusted_by_name_too() {
     let ca = TestCa::new();
-    let r = serve_tls(Behaviour::Correct, &ca.leaf(&["other.example"], -1, 365)).await;
+    let r = serve_tls(Behaviour::Correct, &ca.leaf(&["other.example"], -1, 365))
+        .await
+        .expect_no_requests();
     let run = setup(Env::Simulator, Some(&r.https_url("localhost")))
         .roots(ca.roots())
         .run()
@@ -864,7 +880,9 @@ async fn certificate_for_another_host_is_untrusted_by_name_too() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn self_signed_certificate_is_untrusted_and_named_so() {
-    let r = serve_tls(Behaviour::Correct, &self_signed_leaf()).await;
+    let r = serve_tls(Behaviour::Correct, &self_signed_leaf())
+        .await
+        .expect_no_requests();
     let run = setup(Env::Simulator, Some(&r.https_url("127.0.0.1")))
         .roots(TestCa::new().roots())
         .run()

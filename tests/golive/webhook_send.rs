@@ -229,7 +229,7 @@ fn data_read_from_a_file_is_the_event_data() {
 
 #[test]
 fn data_that_is_not_json_is_a_usage_error() {
-    let sim = SimServer::sandbox();
+    let sim = SimServer::sandbox().expect_no_requests();
     let out = send_to_receiver(&sim, &["--data", "{x:1"]);
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stdout.is_empty(), "{}", out.stdout);
@@ -244,7 +244,7 @@ fn data_that_is_not_json_is_a_usage_error() {
 
 #[test]
 fn data_that_is_not_an_object_is_a_usage_error() {
-    let sim = SimServer::sandbox();
+    let sim = SimServer::sandbox().expect_no_requests();
     let out = send_to_receiver(&sim, &["--data", "[1,2]"]);
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(sim.received().is_empty(), "nothing was sent");
@@ -292,7 +292,7 @@ fn a_wrong_secret_is_refused_by_the_receiver() {
 
 #[test]
 fn an_unset_secret_variable_is_a_usage_error() {
-    let sim = SimServer::sandbox();
+    let sim = SimServer::sandbox().expect_no_requests();
     let mut cmd = golive();
     cmd.env_remove("GOLIVE_TEST_UNSET_SECRET").args([
         "webhook",
@@ -316,7 +316,7 @@ fn an_unset_secret_variable_is_a_usage_error() {
 
 #[test]
 fn a_missing_secret_file_is_a_usage_error() {
-    let sim = SimServer::sandbox();
+    let sim = SimServer::sandbox().expect_no_requests();
     let dir = tempdir();
     let file = dir.path().join("nope.secret");
     let out = run(golive().args([
@@ -334,7 +334,7 @@ fn a_missing_secret_file_is_a_usage_error() {
 
 #[test]
 fn no_secret_flag_is_a_usage_error() {
-    let sim = SimServer::sandbox();
+    let sim = SimServer::sandbox().expect_no_requests();
     let out = run(golive().args(["webhook", "send", "--url", &sim.receiver_url()]));
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stdout.is_empty(), "{}", out.stdout);
@@ -349,7 +349,7 @@ fn no_secret_flag_is_a_usage_error() {
 #[test]
 fn plain_http_to_a_non_loopback_host_is_refused_without_connecting() {
     // Anything golive tried to reach would land on the trap proxy, without DNS.
-    let trap = RawServer::respond("200 OK", "text/plain", b"trapped");
+    let trap = RawServer::respond("200 OK", "text/plain", b"trapped").expect_no_connection();
     let mut cmd = golive();
     trap_proxy(&mut cmd, &trap);
     cmd.env(SECRET_VAR, "whsec_refused_before_sending_42")
@@ -378,7 +378,7 @@ fn plain_http_to_a_non_loopback_host_is_refused_without_connecting() {
 
 #[test]
 fn unsupported_or_malformed_urls_are_usage_errors() {
-    let sim = SimServer::sandbox();
+    let sim = SimServer::sandbox().expect_no_requests();
     for url in ["ftp://127.0.0.1/x", "not a url", "/relative/path"] {
         let out = send(&sim, url, &[]);
         assert_eq!(out.code, 2, "{url}: {}\n{}", out.stdout, out.stderr);
@@ -483,7 +483,7 @@ fn a_loopback_delivery_never_goes_through_a_proxy() {
     let sim = SimServer::sandbox();
     // The trap is on loopback, so the test stays on this machine; a real proxy
     // elsewhere would receive the secret in clear.
-    let trap = RawServer::respond("200 OK", "text/plain", b"trapped");
+    let trap = RawServer::respond("200 OK", "text/plain", b"trapped").expect_no_connection();
     let mut cmd = golive();
     trap_proxy(&mut cmd, &trap);
     cmd.env(SECRET_VAR, sim.webhook_secret()).args([
@@ -502,7 +502,7 @@ fn a_loopback_delivery_never_goes_through_a_proxy() {
 
 #[test]
 fn an_event_id_that_cannot_be_a_header_is_a_usage_error() {
-    let sim = SimServer::sandbox();
+    let sim = SimServer::sandbox().expect_no_requests();
     let out = send_to_receiver(&sim, &["--event-id", "evt_a\r\nX-Injected: 1"]);
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(sim.received().is_empty());
@@ -518,7 +518,8 @@ fn an_octopus_api_host_is_refused_however_spelled() {
         "https://Api.OctopusCards.Io./hooks",
         "https://SANDBOX-API.octopuscards.io./hooks",
     ] {
-        let trap = RawServer::respond("403 Forbidden", "text/plain", b"no tunnels here");
+        let trap = RawServer::respond("403 Forbidden", "text/plain", b"no tunnels here")
+            .expect_no_connection();
         let mut cmd = golive();
         cmd.env(SECRET_VAR, "whsec_never_sent_1").args([
             "webhook",
@@ -545,7 +546,7 @@ fn an_octopus_api_host_is_refused_however_spelled() {
 /// A password in `--url` is refused before anything is sent, and never printed.
 #[test]
 fn a_url_with_a_password_is_refused_without_echoing_it() {
-    let server = RawServer::respond("200 OK", "text/plain", b"ok");
+    let server = RawServer::respond("200 OK", "text/plain", b"ok").expect_no_connection();
     let url = server
         .base_url()
         .replace("http://", "http://user:Hunter2UrlPass@")

@@ -1,19 +1,17 @@
 //! Shared helpers of the integration tests: a `golive` command builder, manifest
 //! files in temporary directories, the built-in simulator served from a runtime of
-//! its own, and a raw TCP server with canned (mis)behaviour.
+//! its own, and (in `raw`) a raw TCP server with canned (mis)behaviour.
 //!
 //! The webhook receivers and certificates of the in-process `webhook` tests are in
 //! [`webhook`].
 
 pub mod isolated;
+mod raw;
 pub mod webhook;
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+pub use raw::*;
+
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use assert_cmd::Command;
@@ -363,10 +361,16 @@ pub fn strip_loopback_ports(s: &str) -> String {
 
 /// A simulator served by a multi-thread runtime of its own, so it keeps answering
 /// while a test blocks on the golive process.
+///
+/// It expects to be called: dropped without having served a single request, it
+/// fails the test, unless the test said that it must not be called
+/// ([`SimServer::expect_no_requests`]), and then it fails the test if it was.
 pub struct SimServer {
     // Declared before the runtime: the handle stops the server before the runtime goes.
     handle: Option<SimHandle>,
     rt: tokio::runtime::Runtime,
+    /// Whether the test expects requests (checked on drop).
+    expects_requests: bool,
 }
 
 impl SimServer {
@@ -387,7 +391,15 @@ impl SimServer {
         SimServer {
             handle: Some(handle),
             rt,
+            expects_requests: true,
         }
+    }
+
+    /// This simulator must never be called (golive refuses before connecting):
+    /// dropping it after a request fails the test.
+    pub fn expect_no_requests(mut self) -> SimServer {
+        self.expects_requests = false;
+        self
     }
 
     /// A healthy sandbox simulator.
@@ -422,159 +434,29 @@ impl SimServer {
 
 impl Drop for SimServer {
     fn drop(&mut self) {
-        if let Some(h) = self.handle.take() {
+        let Some(h) = self.handle.take() else {
+            return;
+        };
+        let served = h.stats().total;
+        let url = h.base_url();
+        {
             let _guard = self.rt.enter();
             h.shutdown();
         }
-    }
-}
-
-// ---------------------------------------------------------------------------------
-// A raw HTTP server with canned behaviour
-
-/// What a [`RawServer`] does with every connection.
-#[derive(Debug, Clone)]
-pub enum Behaviour {
-    /// Read the request, never answer, keep the socket open until the server is dropped.
-    Hang,
-    /// Read the request, write these bytes, close.
-    Respond(Vec<u8>),
-}
-
-/// A loopback TCP server answering every connection with one [`Behaviour`].
-pub struct RawServer {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    connections: Arc<AtomicUsize>,
-    acceptor: Option<JoinHandle<()>>,
-}
-
-impl RawServer {
-    /// Binds 127.0.0.1:0 and serves in a background thread.
-    pub fn start(behaviour: Behaviour) -> RawServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let port = listener.local_addr().expect("local addr").port();
-        listener
-            .set_nonblocking(true)
-            .expect("nonblocking listener");
-        let stop = Arc::new(AtomicBool::new(false));
-        let connections = Arc::new(AtomicUsize::new(0));
-        let acceptor = {
-            let stop = stop.clone();
-            let connections = connections.clone();
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::SeqCst) {
-                    match listener.accept() {
-                        Ok((stream, _)) => {
-                            connections.fetch_add(1, Ordering::SeqCst);
-                            let behaviour = behaviour.clone();
-                            let stop = stop.clone();
-                            std::thread::spawn(move || serve(stream, behaviour, stop));
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                            std::thread::sleep(Duration::from_millis(10));
-                        }
-                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                    }
-                }
-            })
-        };
-        RawServer {
-            port,
-            stop,
-            connections,
-            acceptor: Some(acceptor),
+        if std::thread::panicking() {
+            return;
         }
-    }
-
-    /// Answers every request with `status` and `body` (and a correct Content-Length).
-    pub fn respond(status_line: &str, content_type: &str, body: &[u8]) -> RawServer {
-        let mut bytes = format!(
-            "HTTP/1.1 {status_line}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .into_bytes();
-        bytes.extend_from_slice(body);
-        RawServer::start(Behaviour::Respond(bytes))
-    }
-
-    /// `http://127.0.0.1:PORT`.
-    pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Connections accepted so far.
-    pub fn connections(&self) -> usize {
-        self.connections.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for RawServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.acceptor.take() {
-            let _ = t.join();
+        if self.expects_requests {
+            assert!(
+                served > 0,
+                "the simulator at {url} expected requests and served none"
+            );
+        } else {
+            assert_eq!(
+                served, 0,
+                "the simulator at {url} must never be called, and served {served} request(s)"
+            );
         }
-    }
-}
-
-/// Reads one HTTP request (head, then a Content-Length body), so that closing the
-/// socket afterwards does not reset the connection under unread data.
-fn read_request(stream: &mut TcpStream) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while buf.len() < head_end + length {
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-}
-
-fn serve(mut stream: TcpStream, behaviour: Behaviour, stop: Arc<AtomicBool>) {
-    let _ = stream.set_nonblocking(false);
-    read_request(&mut stream);
-    match behaviour {
-        Behaviour::Hang => {
-            // Keep the socket open, silent, until the server is dropped.
-            while !stop.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        Behaviour::Respond(bytes) => {
-            let _ = stream.write_all(&bytes);
-            let _ = stream.flush();
-            let _ = stream.shutdown(Shutdown::Write);
-            // Drain whatever the client still sends, briefly, then close.
-            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-            let mut sink = [0u8; 1024];
-            while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
-        }
-    }
-}
-
-/// Points every proxy variable of `cmd` at `trap`, a loopback server: whatever golive
-/// tries to reach that is not loopback lands there (and is counted) instead of on
-/// the network, without any DNS lookup of the real host.
-pub fn trap_proxy(cmd: &mut Command, trap: &RawServer) {
-    for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
-        cmd.env(var, trap.base_url());
     }
 }
 
@@ -642,12 +524,6 @@ impl SimServer {
     }
 }
 
-/// A loopback port that nothing listens on (bound, then released).
-pub fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    listener.local_addr().expect("local addr").port()
-}
-
 /// The first `name` on PATH.
 pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -656,20 +532,29 @@ pub fn which(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Runs `promtool check metrics` on `text` when promtool is installed (always
-/// under `CI=true`) and asserts it passes.
+/// Runs `promtool check metrics` on `text` and asserts it passes (see [`promtool`]).
 pub fn promtool_accepts(text: &str) {
+    promtool(&["check", "metrics"], &std::env::temp_dir(), text);
+}
+
+/// Runs `promtool ARGS...` in `dir` with `input` on its stdin and asserts that it
+/// passes, when promtool is installed. Under CI (`CI` set) it must be installed.
+pub fn promtool(args: &[&str], dir: &Path, input: &str) {
     use std::io::Write;
     let Some(promtool) = which("promtool") else {
         assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "promtool is not on PATH under CI=true"
+            std::env::var_os("CI").is_none(),
+            "promtool is not on PATH, and CI needs it"
         );
-        eprintln!("note: promtool is not on PATH; skipping `promtool check metrics`");
+        eprintln!(
+            "note: promtool is not on PATH; skipping `promtool {}`",
+            args.join(" ")
+        );
         return;
     };
     let mut child = std::process::Command::new(promtool)
-        .args(["check", "metrics"])
+        .args(args)
+        .current_dir(dir)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -679,12 +564,13 @@ pub fn promtool_accepts(text: &str) {
         .stdin
         .take()
         .unwrap()
-        .write_all(text.as_bytes())
+        .write_all(input.as_bytes())
         .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
-        "promtool check metrics failed:\n{}{}\n--- input ---\n{text}",
+        "promtool {} failed:\n{}{}\n--- input ---\n{input}",
+        args.join(" "),
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );

@@ -218,12 +218,18 @@ fn unix_now() -> i64 {
 }
 
 /// A receiver running on loopback; stops when dropped.
+///
+/// It expects deliveries: dropped without a single request, it fails the test, unless
+/// the test said that nothing may reach it ([`Receiver::expect_no_requests`]), and
+/// then it fails the test if something did.
 pub struct Receiver {
     pub addr: SocketAddr,
     /// Also listening on [::1] (same port); TLS receivers only.
     pub v6: bool,
     shared: Arc<Shared>,
     tasks: Vec<JoinHandle<()>>,
+    /// Whether the test expects requests (checked on drop).
+    expects_requests: bool,
 }
 
 impl Drop for Receiver {
@@ -231,10 +237,34 @@ impl Drop for Receiver {
         for t in &self.tasks {
             t.abort();
         }
+        if std::thread::panicking() {
+            return;
+        }
+        let hits = self.hits();
+        if self.expects_requests {
+            assert!(
+                hits > 0,
+                "the receiver at {} expected requests and got none",
+                self.addr
+            );
+        } else {
+            assert_eq!(
+                hits, 0,
+                "the receiver at {} must never be reached, and got {hits} request(s)",
+                self.addr
+            );
+        }
     }
 }
 
 impl Receiver {
+    /// Nothing may reach this receiver (golive must refuse first): dropping it after
+    /// a request fails the test.
+    pub fn expect_no_requests(mut self) -> Receiver {
+        self.expects_requests = false;
+        self
+    }
+
     /// Requests received so far, whatever the answer.
     pub fn hits(&self) -> usize {
         self.shared.hits.load(Ordering::SeqCst)
@@ -303,15 +333,8 @@ pub async fn serve_on(bind: &str, behaviour: Behaviour) -> Option<Receiver> {
         v6: false,
         shared,
         tasks: vec![task],
+        expects_requests: true,
     })
-}
-
-/// A loopback port with nothing listening on it.
-pub async fn closed_port() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    drop(l);
-    addr
 }
 
 // ---- TLS ----------------------------------------------------------------------
@@ -387,6 +410,7 @@ pub async fn serve_tls(behaviour: Behaviour, cert: &ServerCert) -> Receiver {
         v6,
         shared,
         tasks,
+        expects_requests: true,
     }
 }
 
@@ -418,6 +442,7 @@ pub async fn serve_streaming(mode: Streaming) -> Receiver {
         v6: false,
         shared,
         tasks: vec![task],
+        expects_requests: true,
     }
 }
 
