@@ -252,15 +252,7 @@ fn wallet_api(amount: &str) -> RawServer {
 /// Answers one request by path.
 fn answer(request: &Request, wallets: &str) -> Vec<u8> {
     let (status, body) = if request.path == "/auth/login" {
-        let expires = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1))
-            .round(jiff::Unit::Second)
-            .unwrap();
-        (
-            "200 OK",
-            format!(
-                r#"{{"success":true,"data":{{"access_token":"t","access_expires_at":"{expires}","client_id":42}}}}"#
-            ),
-        )
+        ("200 OK", session_json())
     } else if request.path == "/api/v1/wallets" {
         ("200 OK", wallets.to_string())
     } else if request.path == "/api/v1/currencies" {

@@ -6,15 +6,6 @@ use std::time::{Duration, Instant};
 use crate::support::*;
 use predicates::prelude::*;
 
-/// `golive check -m checks.toml ARGS...` run from the crate root (the README's demo).
-fn demo(args: &[&str]) -> Run {
-    let mut cmd = golive();
-    cmd.current_dir(crate_root())
-        .args(["check", "-m", "checks.toml"])
-        .args(args);
-    run(&mut cmd)
-}
-
 #[test]
 fn demo_manifest_is_ready() {
     golive()

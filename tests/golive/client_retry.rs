@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::bare_env;
 use golive::checks::{CheckContext, CheckOutcome, Target, client_retry};
 use golive::finding::{Finding, Level};
 use golive::manifest::{ClientRetrySpec, EnvSpec};
@@ -32,24 +33,6 @@ fn client_command(mistake: Option<&str>) -> Vec<String> {
         argv.push(m.into());
     }
     argv
-}
-
-fn env_spec(tier: Tier, simulator: bool) -> EnvSpec {
-    EnvSpec {
-        name: if simulator { "demo" } else { tier.as_str() }.to_string(),
-        tier,
-        simulator,
-        scenario: None,
-        base_url: None,
-        api_key: None,
-        api_secret: None,
-        webhook_url: None,
-        webhook_secret: None,
-        egress_allowlist: None,
-        egress_ip: None,
-        egress_echo_url: None,
-        ca_file: None,
-    }
 }
 
 /// A context like `golive check` builds for `env`, with a check timeout of `timeout`.
@@ -95,7 +78,7 @@ fn spec(command: Vec<String>, plan: &str) -> ClientRetrySpec {
 
 /// The check against a simulator env, for the smoke client making `mistake`.
 async fn run_client(mistake: Option<&str>) -> CheckOutcome {
-    let ctx = context(env_spec(Tier::Sandbox, true), Duration::from_secs(90));
+    let ctx = context(bare_env(Tier::Sandbox, true), Duration::from_secs(90));
     client_retry::run(&spec(client_command(mistake), "default"), &ctx).await
 }
 
@@ -333,7 +316,7 @@ async fn production_is_refused_before_anything_runs() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("ran");
     let command = vec!["touch".to_string(), marker.display().to_string()];
-    let ctx = context(env_spec(Tier::Production, false), Duration::from_secs(30));
+    let ctx = context(bare_env(Tier::Production, false), Duration::from_secs(30));
     let out = client_retry::run(&spec(command, "default"), &ctx).await;
     assert_eq!(out.findings.len(), 1);
     let f = &out.findings[0];
@@ -351,7 +334,7 @@ async fn a_production_simulator_env_is_allowed() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("ran");
     let command = vec!["touch".to_string(), marker.display().to_string()];
-    let ctx = context(env_spec(Tier::Production, true), Duration::from_secs(30));
+    let ctx = context(bare_env(Tier::Production, true), Duration::from_secs(30));
     let out = client_retry::run(&spec(command, "passthrough"), &ctx).await;
     assert!(marker.exists(), "the command ran");
     // `touch` makes no request: nothing was proven.
@@ -366,7 +349,7 @@ async fn a_production_simulator_env_is_allowed() {
 
 #[tokio::test]
 async fn setup_problems_are_inconclusive_or_command_failures() {
-    let ctx = context(env_spec(Tier::Sandbox, true), Duration::from_secs(30));
+    let ctx = context(bare_env(Tier::Sandbox, true), Duration::from_secs(30));
     let out = client_retry::run(&spec(client_command(None), "chaos-monkey"), &ctx).await;
     let f = &out.findings[0];
     assert_eq!(
@@ -398,7 +381,7 @@ async fn setup_problems_are_inconclusive_or_command_failures() {
 #[tokio::test]
 async fn a_command_that_overruns_is_killed_and_the_check_is_inconclusive() {
     // Three seconds in all: each phase gets a share of what is left after the reserve.
-    let ctx = context(env_spec(Tier::Sandbox, true), Duration::from_secs(4));
+    let ctx = context(bare_env(Tier::Sandbox, true), Duration::from_secs(4));
     let command = vec!["sleep".to_string(), "60".to_string()];
     let started = std::time::Instant::now();
     let out = client_retry::run(&spec(command, "default"), &ctx).await;
@@ -416,7 +399,7 @@ async fn a_command_that_overruns_is_killed_and_the_check_is_inconclusive() {
 /// expired, not the command's fault (SPEC 8.1).
 #[tokio::test]
 async fn a_command_cut_by_the_run_timeout_is_a_run_timeout() {
-    let mut ctx = context(env_spec(Tier::Sandbox, true), Duration::from_secs(4));
+    let mut ctx = context(bare_env(Tier::Sandbox, true), Duration::from_secs(4));
     ctx.run_deadline_binds = true;
     let command = vec!["sleep".to_string(), "60".to_string()];
     let out = client_retry::run(&spec(command, "default"), &ctx).await;

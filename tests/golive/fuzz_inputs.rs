@@ -29,13 +29,7 @@ const STARTER_TOML: &str = include_str!("../../src/starter.toml");
 fn base_report() -> &'static str {
     static REPORT: OnceLock<String> = OnceLock::new();
     REPORT.get_or_init(|| {
-        let out = run(golive().current_dir(crate_root()).args([
-            "check",
-            "-m",
-            "checks.toml",
-            "--format",
-            "json",
-        ]));
+        let out = demo(&["--format", "json"]);
         assert_eq!(out.code, 0, "{}", out.stderr);
         out.stdout
     })

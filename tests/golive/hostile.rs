@@ -7,7 +7,6 @@
 //!
 //! Every server here is in process, on 127.0.0.1.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -172,36 +171,16 @@ async fn receiver(headers: HeaderMap) -> Response {
         .unwrap()
 }
 
-/// The hostile API and receiver, served by a runtime of their own.
-struct Hostile {
-    addr: SocketAddr,
-    _rt: tokio::runtime::Runtime,
-}
-
-impl Hostile {
-    fn start(mode: Mode) -> Hostile {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let app = Router::new()
+/// The hostile API and receiver, on loopback.
+fn hostile(mode: Mode) -> AppServer {
+    AppServer::start(
+        Router::new()
             .route("/auth/login", post(login))
             .route("/api/v1/wallets", get(wallets))
             .route("/api/v1/currencies", get(currencies))
             .route("/hook", post(receiver))
-            .with_state(mode);
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        rt.spawn(async move { axum::serve(listener, app).await });
-        Hostile { addr, _rt: rt }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
+            .with_state(mode),
+    )
 }
 
 /// Every way a text can be unsafe to show: a control character (line breaks aside),
@@ -275,7 +254,7 @@ kind = "request_id"
 timeout = "5s"
 "#;
 
-fn manifest(dir: &Path, server: &Hostile, with_webhook: bool) -> std::path::PathBuf {
+fn manifest(dir: &Path, server: &AppServer, with_webhook: bool) -> std::path::PathBuf {
     let mut text = api_manifest(&server.url(), "HOSTILE_KEY", "HOSTILE_SECRET", CHECKS);
     if with_webhook {
         text = text.replacen(
@@ -301,7 +280,7 @@ fn manifest(dir: &Path, server: &Hostile, with_webhook: bool) -> std::path::Path
 /// Runs `golive check` against `mode` in every format and verbosity, with every
 /// report file, the GitHub Actions outputs on, and asserts that all of it is clean.
 fn assert_every_output_clean(mode: Mode, with_webhook: bool) {
-    let server = Arc::new(Hostile::start(mode));
+    let server = Arc::new(hostile(mode));
     let dir = tempdir();
     let m = manifest(dir.path(), &server, with_webhook);
     let formats = ["human", "json", "junit", "github", "markdown", "prometheus"];
@@ -379,7 +358,7 @@ fn hostile_ids_types_codes_and_receiver_answers_are_cleaned() {
 #[test]
 fn the_report_still_says_what_the_server_said() {
     // Cleaning keeps the words: the message is still there, minus the controls.
-    let server = Hostile::start(Mode::Forbidden403);
+    let server = hostile(Mode::Forbidden403);
     let dir = tempdir();
     let m = manifest(dir.path(), &server, false);
     let out = run(golive()
@@ -404,7 +383,7 @@ fn the_report_still_says_what_the_server_said() {
 
 #[test]
 fn webhook_send_prints_a_hostile_answer_safely() {
-    let server = Hostile::start(Mode::HostileData);
+    let server = hostile(Mode::HostileData);
     let out = run(golive()
         .args([
             "webhook",

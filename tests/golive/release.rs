@@ -5,14 +5,13 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::support::{crate_root, golive};
+use crate::support::{RawServer, crate_root, golive, http_response};
 use assert_cmd::Command;
 use sha2::{Digest, Sha256};
 
@@ -67,80 +66,50 @@ fn subcommands_name_the_same_version() {
 /// `GET /releases/download/TAG/FILE` serves `root/TAG/FILE`, anything else is a 404.
 struct Server {
     base: String,
-    requests: Arc<Mutex<Vec<String>>>,
+    raw: RawServer,
 }
 
 impl Server {
     fn start(root: &Path, latest: Option<&str>) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}/releases", listener.local_addr().unwrap());
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let (root, latest, log, location) = (
-            root.to_path_buf(),
-            latest.map(str::to_owned),
-            requests.clone(),
-            base.clone(),
-        );
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let _ = serve(stream, &root, latest.as_deref(), &location, &log);
-            }
+        let (root, latest) = (root.to_path_buf(), latest.map(str::to_owned));
+        // The redirect names the server's own address, known once it listens.
+        let own_base = Arc::new(OnceLock::<String>::new());
+        let location = own_base.clone();
+        let raw = RawServer::answer(move |request| {
+            let base = location.get().expect("the base is set before any request");
+            answer(&request.path, &root, latest.as_deref(), base)
         });
-        Server { base, requests }
+        let base = format!("{}/releases", raw.base_url());
+        own_base.set(base.clone()).expect("set once");
+        Server { base, raw }
     }
 
+    /// The path of every request so far.
     fn requests(&self) -> Vec<String> {
-        self.requests.lock().unwrap().clone()
+        self.raw.requests().into_iter().map(|r| r.path).collect()
     }
 }
 
-fn serve(
-    mut stream: TcpStream,
-    root: &Path,
-    latest: Option<&str>,
-    base: &str,
-    log: &Mutex<Vec<String>>,
-) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header == "\r\n" {
-            break;
-        }
-    }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("")
-        .to_owned();
-    log.lock().unwrap().push(path.clone());
-    let (status, extra, body) = if path == "/releases/latest" {
+fn answer(path: &str, root: &Path, latest: Option<&str>, base: &str) -> Vec<u8> {
+    let not_found = || http_response("404 Not Found", "text/plain", &[], b"Not Found");
+    if path == "/releases/latest" {
         match latest {
-            Some(tag) => (
+            Some(tag) => http_response(
                 "302 Found",
-                format!("Location: {base}/tag/{tag}\r\n"),
-                Vec::new(),
+                "text/plain",
+                &[("Location", &format!("{base}/tag/{tag}"))],
+                b"",
             ),
-            None => ("404 Not Found", String::new(), b"Not Found".to_vec()),
+            None => not_found(),
         }
     } else if let Some(rest) = path.strip_prefix("/releases/download/")
         && !rest.split('/').any(|part| part == ".." || part.is_empty())
         && let Ok(bytes) = fs::read(root.join(rest))
     {
-        ("200 OK", String::new(), bytes)
+        http_response("200 OK", "application/octet-stream", &[], &bytes)
     } else {
-        ("404 Not Found", String::new(), b"Not Found".to_vec())
-    };
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    stream.write_all(&body)?;
-    stream.flush()
+        not_found()
+    }
 }
 
 fn sha256_hex(path: &Path) -> String {

@@ -11,17 +11,14 @@ fn read_report(path: &std::path::Path) -> Value {
 fn report_file_equals_stdout_of_the_same_run() {
     let dir = tempdir();
     let path = dir.path().join("golive.json");
-    let out = run(golive().current_dir(crate_root()).args([
-        "check",
-        "-m",
-        "checks.toml",
+    let out = demo(&[
         "--scenario",
         "low-balance",
         "--format",
         "json",
         "--report-json",
         p(&path),
-    ]));
+    ]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(read_report(&path), out.json(), "one run, one document");
 }
@@ -31,24 +28,8 @@ fn report_file_matches_the_json_format_of_another_run() {
     for scenario in ["healthy", "low-balance", "wrong-tier"] {
         let dir = tempdir();
         let path = dir.path().join("report.json");
-        let human = run(golive().current_dir(crate_root()).args([
-            "check",
-            "-m",
-            "checks.toml",
-            "--scenario",
-            scenario,
-            "--report-json",
-            p(&path),
-        ]));
-        let json = run(golive().current_dir(crate_root()).args([
-            "check",
-            "-m",
-            "checks.toml",
-            "--scenario",
-            scenario,
-            "--format",
-            "json",
-        ]));
+        let human = demo(&["--scenario", scenario, "--report-json", p(&path)]);
+        let json = demo(&["--scenario", scenario, "--format", "json"]);
         assert_eq!(human.code, json.code, "{scenario}");
         assert!(
             !human.stdout.trim_start().starts_with('{'),
@@ -69,13 +50,7 @@ fn report_file_is_valid_against_the_schema() {
     let schema = report_schema();
     let dir = tempdir();
     let path = dir.path().join("r.json");
-    let out = run(golive().current_dir(crate_root()).args([
-        "check",
-        "-m",
-        "checks.toml",
-        "--report-json",
-        p(&path),
-    ]));
+    let out = demo(&["--report-json", p(&path)]);
     assert_eq!(out.code, 0);
     let report = read_report(&path);
     assert_valid(&schema, &report);
@@ -111,13 +86,7 @@ fn report_file_overwrites_an_existing_file() {
     let dir = tempdir();
     let path = dir.path().join("old.json");
     std::fs::write(&path, "stale content that is not JSON").unwrap();
-    let out = run(golive().current_dir(crate_root()).args([
-        "check",
-        "-m",
-        "checks.toml",
-        "--report-json",
-        p(&path),
-    ]));
+    let out = demo(&["--report-json", p(&path)]);
     assert_eq!(out.code, 0);
     assert_eq!(read_report(&path)["verdict"], "ready");
 }
@@ -138,13 +107,7 @@ fn unwritable_report_path_is_an_internal_error() {
     // A directory where the file should go.
     let path = dir.path().join("is-a-dir");
     std::fs::create_dir(&path).unwrap();
-    let out = run(golive().current_dir(crate_root()).args([
-        "check",
-        "-m",
-        "checks.toml",
-        "--report-json",
-        p(&path),
-    ]));
+    let out = demo(&["--report-json", p(&path)]);
     assert_eq!(out.code, 4, "{}", out.stderr);
     assert!(
         out.stderr.contains("is-a-dir"),
@@ -169,10 +132,7 @@ fn report_paths_in_missing_folders_are_created() {
     let json = dir.path().join("out").join("golive.json");
     let junit = dir.path().join("a").join("b").join("junit.xml");
     let markdown = dir.path().join("md").join("board.md");
-    let out = run(golive().current_dir(crate_root()).args([
-        "check",
-        "-m",
-        "checks.toml",
+    let out = demo(&[
         "--format",
         "json",
         "--report-json",
@@ -181,7 +141,7 @@ fn report_paths_in_missing_folders_are_created() {
         p(&junit),
         "--report-markdown",
         p(&markdown),
-    ]));
+    ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(read_report(&json), out.json(), "one run, one document");
     assert!(

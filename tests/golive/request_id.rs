@@ -64,18 +64,7 @@ fn serve_api(request: &Request, mode: RequestIdMode) -> Vec<u8> {
         .unwrap_or_default()
         .to_string();
     let (status, body, returned) = match (request.method.as_str(), request.path.as_str()) {
-        ("POST", "/auth/login") => {
-            let expires = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1))
-                .round(jiff::Unit::Second)
-                .unwrap();
-            (
-                "200 OK",
-                format!(
-                    r#"{{"success":true,"data":{{"access_token":"t","access_expires_at":"{expires}","client_id":42}}}}"#
-                ),
-                Some(echo),
-            )
-        }
+        ("POST", "/auth/login") => ("200 OK", session_json(), Some(echo)),
         ("GET", "/api/v1/currencies") => (
             "200 OK",
             r#"{"success":true,"data":[{"id":1,"code":"USD","name":"US Dollar"}]}"#.to_string(),

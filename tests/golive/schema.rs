@@ -209,15 +209,7 @@ fn every_verdict_validates() {
         ("blocked-ip", 1),
         ("wrong-tier", 1),
     ] {
-        let out = run(golive().current_dir(crate_root()).args([
-            "check",
-            "-m",
-            "checks.toml",
-            "--format",
-            "json",
-            "--scenario",
-            scenario,
-        ]));
+        let out = demo(&["--format", "json", "--scenario", scenario]);
         assert_eq!(out.code, want, "{scenario}: {}", out.stderr);
         let report = out.json();
         assert_valid(&schema, &report);
@@ -294,13 +286,7 @@ fn strings_in(v: &Value, at: String, out: &mut Vec<(String, String)>) {
 
 #[test]
 fn evidence_is_data_not_debug_strings() {
-    let out = run(golive().current_dir(crate_root()).args([
-        "check",
-        "-m",
-        "checks.toml",
-        "--format",
-        "json",
-    ]));
+    let out = demo(&["--format", "json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let report = out.json();
     assert_valid(&report_schema(), &report);

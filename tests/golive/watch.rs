@@ -305,33 +305,25 @@ async fn currencies() -> Response {
 struct Api {
     url: String,
     state: Arc<Draining>,
-    _rt: tokio::runtime::Runtime,
+    _server: AppServer,
 }
 
 fn draining_api(failing_logins: usize) -> Api {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
     let state = Arc::new(Draining {
         failing_logins,
         ..Draining::default()
     });
-    let app = Router::new()
-        .route("/auth/login", post(login))
-        .route("/api/v1/wallets", get(wallets))
-        .route("/api/v1/currencies", get(currencies))
-        .with_state(state.clone());
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    rt.spawn(async move { axum::serve(listener, app).await });
+    let server = AppServer::start(
+        Router::new()
+            .route("/auth/login", post(login))
+            .route("/api/v1/wallets", get(wallets))
+            .route("/api/v1/currencies", get(currencies))
+            .with_state(state.clone()),
+    );
     Api {
-        url,
+        url: server.url(),
         state,
-        _rt: rt,
+        _server: server,
     }
 }
 

@@ -12,6 +12,8 @@ pub mod webhook;
 pub use raw::*;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use assert_cmd::Command;
@@ -92,6 +94,15 @@ pub fn run_args(args: &[&str]) -> Run {
 pub fn in_dir(dir: &Path, args: &[&str]) -> Run {
     let mut cmd = golive();
     cmd.current_dir(dir).args(args);
+    run(&mut cmd)
+}
+
+/// `golive check -m checks.toml ARGS...` run from the crate root (the README's demo).
+pub fn demo(args: &[&str]) -> Run {
+    let mut cmd = golive();
+    cmd.current_dir(crate_root())
+        .args(["check", "-m", "checks.toml"])
+        .args(args);
     run(&mut cmd)
 }
 
@@ -357,6 +368,70 @@ pub fn strip_loopback_ports(s: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------
+// Servers with a runtime of their own
+
+/// A multi-thread tokio runtime with `workers` threads, for a server that must keep
+/// answering while the test blocks on a golive process.
+pub fn server_runtime(workers: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// An axum app served on 127.0.0.1:0 by a runtime of its own. It counts the
+/// requests it serves and, like the other test servers, fails the test when dropped
+/// without having served one.
+pub struct AppServer {
+    addr: std::net::SocketAddr,
+    served: Arc<AtomicUsize>,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl AppServer {
+    /// Serves `app` on 127.0.0.1:0.
+    pub fn start(app: axum::Router) -> AppServer {
+        let rt = server_runtime(1);
+        let served = Arc::new(AtomicUsize::new(0));
+        let counter = served.clone();
+        let app = app.layer(axum::middleware::map_request(
+            move |request: axum::extract::Request| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async move { request }
+            },
+        ));
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        rt.spawn(async move { axum::serve(listener, app).await });
+        AppServer {
+            addr,
+            served,
+            _rt: rt,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for AppServer {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert!(
+                self.served.load(Ordering::SeqCst) > 0,
+                "the server at {} expected requests and served none",
+                self.url()
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
 // The built-in simulator, in-process
 
 /// A simulator served by a multi-thread runtime of its own, so it keeps answering
@@ -376,11 +451,7 @@ pub struct SimServer {
 impl SimServer {
     /// Starts a simulator for `tier` misbehaving as `scenario`, on 127.0.0.1:0.
     pub fn start(tier: Tier, scenario: Scenario) -> SimServer {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
+        let rt = server_runtime(2);
         let handle = rt
             .block_on(golive::sim::start(SimConfig {
                 tier,
@@ -457,6 +528,27 @@ impl Drop for SimServer {
                 "the simulator at {url} must never be called, and served {served} request(s)"
             );
         }
+    }
+}
+
+/// An env as the manifest loader would make it, with nothing set beyond its tier and
+/// whether it is a simulator (named `demo` then, else after its tier), for the tests
+/// that call a check in process.
+pub fn bare_env(tier: Tier, simulator: bool) -> golive::manifest::EnvSpec {
+    golive::manifest::EnvSpec {
+        name: if simulator { "demo" } else { tier.as_str() }.to_string(),
+        tier,
+        simulator,
+        scenario: None,
+        base_url: None,
+        api_key: None,
+        api_secret: None,
+        webhook_url: None,
+        webhook_secret: None,
+        egress_allowlist: None,
+        egress_ip: None,
+        egress_echo_url: None,
+        ca_file: None,
     }
 }
 

@@ -102,6 +102,17 @@ pub fn http_response(
     bytes
 }
 
+/// The body of a successful `POST /auth/login` of the Octopus API, for stub APIs:
+/// access token `t`, valid for an hour, client 42.
+pub fn session_json() -> String {
+    let expires = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1))
+        .round(jiff::Unit::Second)
+        .unwrap();
+    format!(
+        r#"{{"success":true,"data":{{"access_token":"t","access_expires_at":"{expires}","client_id":42}}}}"#
+    )
+}
+
 /// How a request is answered when the answer depends on it.
 pub type Answer = Arc<dyn Fn(&Request) -> Vec<u8> + Send + Sync>;
 

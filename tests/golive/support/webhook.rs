@@ -364,14 +364,7 @@ impl axum::serve::Listener for TlsListener {
 /// A receiver served over TLS with `cert` on 127.0.0.1 (and on ::1, same port,
 /// when that can be bound, so that `localhost` works whatever it resolves to first).
 pub async fn serve_tls(behaviour: Behaviour, cert: &ServerCert) -> Receiver {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(cert.chain.clone(), cert.key())
-        .expect("a valid server certificate");
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let acceptor = cert.acceptor();
 
     let v4 = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = v4.local_addr().unwrap();
@@ -543,6 +536,18 @@ impl ServerCert {
     pub fn key(&self) -> PrivateKeyDer<'static> {
         PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone()))
     }
+
+    /// A TLS acceptor that presents this certificate.
+    pub fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(self.chain.clone(), self.key())
+            .expect("a valid server certificate");
+        tokio_rustls::TlsAcceptor::from(Arc::new(config))
+    }
 }
 
 fn dn(cn: &str) -> DistinguishedName {
@@ -704,18 +709,8 @@ impl Setup {
         Target {
             env: EnvSpec {
                 name: name.into(),
-                tier,
-                simulator,
-                scenario: None,
-                base_url: None,
-                api_key: None,
-                api_secret: None,
                 webhook_url: url.clone(),
-                webhook_secret: None,
-                egress_allowlist: None,
-                egress_ip: None,
-                egress_echo_url: None,
-                ca_file: None,
+                ..super::bare_env(tier, simulator)
             },
             base_url: "http://127.0.0.1:9/".parse().unwrap(),
             api_key: Err(SecretError::Missing("api_key (not needed here)".into())),
