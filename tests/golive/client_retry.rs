@@ -6,7 +6,7 @@
 //! The judged timings come from the client: it waits Retry-After plus 500 ms, backs
 //! off from 200 ms, and its mistakes wait 200 ms against a 2 s Retry-After or 0 ms
 //! against the 100 ms floor, so the verdicts hold with wide margins. The runs of the
-//! mistakes are concurrent, so the whole file takes about as long as the slowest
+//! mistakes are concurrent, so the whole module takes about as long as the slowest
 //! client (a few seconds per phase).
 
 use std::path::PathBuf;
