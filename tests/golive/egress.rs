@@ -10,10 +10,10 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::support::webhook::{LOOPBACK_SANS, ServerCert, TestCa};
+use crate::support::webhook::{LOOPBACK_SANS, ServerCert, TestCa, serve_app_tls};
 use crate::support::*;
 use golive::sim::Scenario;
 use golive::tier::Tier;
@@ -693,52 +693,22 @@ fn an_allowlist_without_egress_ip_or_credentials_is_unknown() {
 /// An HTTPS echo service on 127.0.0.1 that answers `203.0.113.10` with `cert`.
 struct TlsEcho {
     port: u16,
-    hits: Arc<std::sync::atomic::AtomicUsize>,
+    hits: Arc<AtomicUsize>,
     _runtime: tokio::runtime::Runtime,
 }
 
 impl TlsEcho {
     fn start(cert: &ServerCert) -> TlsEcho {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let runtime = server_runtime(1);
-        let acceptor = cert.acceptor();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let hits = Arc::new(AtomicUsize::new(0));
         let served = hits.clone();
-        runtime.spawn(async move {
-            while let Ok((tcp, _)) = listener.accept().await {
-                let acceptor = acceptor.clone();
-                let served = served.clone();
-                tokio::spawn(async move {
-                    let accepted =
-                        tokio::time::timeout(Duration::from_secs(5), acceptor.accept(tcp)).await;
-                    let Ok(Ok(mut tls)) = accepted else {
-                        return;
-                    };
-                    let mut head = Vec::new();
-                    let mut chunk = [0u8; 1024];
-                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match tls.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => head.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    served.fetch_add(1, Ordering::SeqCst);
-                    let body = "203.0.113.10\n";
-                    let answer = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let _ = tls.write_all(answer.as_bytes()).await;
-                    let _ = tls.shutdown().await;
-                });
-            }
+        let app = axum::Router::new().fallback(move || {
+            served.fetch_add(1, Ordering::SeqCst);
+            async { ([("content-type", "text/plain")], "203.0.113.10\n") }
         });
+        let (addr, _, _) = runtime.block_on(serve_app_tls(app, cert));
         TlsEcho {
-            port,
+            port: addr.port(),
             hits,
             _runtime: runtime,
         }

@@ -26,9 +26,34 @@ pub struct Request {
     pub path: String,
     /// Header names and values, in order, as sent.
     pub headers: Vec<(String, String)>,
+    /// The `Content-Length` (0 without one).
+    pub content_length: usize,
 }
 
 impl Request {
+    /// Parses a request head: the request line, then `Name: value` lines.
+    pub fn parse_head(head: &str) -> Request {
+        let mut lines = head.lines();
+        let mut first = lines.next().unwrap_or_default().split(' ');
+        let method = first.next().unwrap_or_default().to_string();
+        let path = first.next().unwrap_or_default().to_string();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+            .collect();
+        let content_length = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        Request {
+            method,
+            path,
+            headers,
+            content_length,
+        }
+    }
+
     /// The first header called `name`, whatever its case.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -54,31 +79,15 @@ pub fn read_request(stream: &mut TcpStream) -> Option<Request> {
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut lines = head.lines();
-    let mut first = lines.next().unwrap_or_default().split(' ');
-    let method = first.next().unwrap_or_default().to_string();
-    let path = first.next().unwrap_or_default().to_string();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let length: usize = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
+    let request = Request::parse_head(&String::from_utf8_lossy(&buf[..head_end]));
+    let length = request.content_length;
     while buf.len() < head_end + length {
         match stream.read(&mut chunk) {
             Ok(0) | Err(_) => break,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
-    Some(Request {
-        method,
-        path,
-        headers,
-    })
+    Some(request)
 }
 
 /// A whole HTTP/1.1 answer: `status_line`, `content_type`, the `extra` headers and

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::Request;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -364,8 +365,25 @@ impl axum::serve::Listener for TlsListener {
 /// A receiver served over TLS with `cert` on 127.0.0.1 (and on ::1, same port,
 /// when that can be bound, so that `localhost` works whatever it resolves to first).
 pub async fn serve_tls(behaviour: Behaviour, cert: &ServerCert) -> Receiver {
-    let acceptor = cert.acceptor();
+    let shared = Shared::new(behaviour);
+    let (addr, v6, tasks) = serve_app_tls(router(shared.clone()), cert).await;
+    Receiver {
+        addr,
+        v6,
+        shared,
+        tasks,
+        expects_requests: true,
+    }
+}
 
+/// Serves `app` over TLS with `cert` on 127.0.0.1:0, and on ::1 with the same port
+/// when that can be bound. Returns the IPv4 address, whether ::1 is served too, and
+/// the tasks to abort to stop serving.
+pub async fn serve_app_tls(
+    app: Router,
+    cert: &ServerCert,
+) -> (SocketAddr, bool, Vec<JoinHandle<()>>) {
+    let acceptor = cert.acceptor();
     let v4 = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = v4.local_addr().unwrap();
     let mut listeners = vec![v4];
@@ -393,18 +411,10 @@ pub async fn serve_tls(behaviour: Behaviour, cert: &ServerCert) -> Receiver {
             }
         }));
     }
-    let shared = Shared::new(behaviour);
-    let app = router(shared.clone());
     tasks.push(tokio::spawn(async move {
         let _ = axum::serve(TlsListener { rx, local: addr }, app).await;
     }));
-    Receiver {
-        addr,
-        v6,
-        shared,
-        tasks,
-        expects_requests: true,
-    }
+    (addr, v6, tasks)
 }
 
 // ---- raw TCP, for answers axum cannot easily produce -----------------------------
@@ -453,31 +463,20 @@ async fn raw_connection(mut sock: TcpStream, shared: Arc<Shared>, mode: Streamin
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
             }
         };
-        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+        let request = Request::parse_head(&String::from_utf8_lossy(&buf[..end]));
         buf.drain(..end);
-        let mut lines = head.split("\r\n");
-        let path = lines
-            .next()
-            .and_then(|l| l.split(' ').nth(1))
-            .unwrap_or("/")
-            .to_string();
         let mut headers = HeaderMap::new();
-        for line in lines.filter(|l| !l.is_empty()) {
-            let Some((name, value)) = line.split_once(':') else {
-                continue;
-            };
+        for (name, value) in &request.headers {
             if let (Ok(n), Ok(v)) = (
-                HeaderName::from_bytes(name.trim().as_bytes()),
-                HeaderValue::from_str(value.trim()),
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
             ) {
                 headers.append(n, v);
             }
         }
+        let path = request.path;
         // Body.
-        let len: usize = headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse().ok())
-            .unwrap_or(0);
+        let len = request.content_length;
         while buf.len() < len {
             let mut chunk = [0u8; 4096];
             match sock.read(&mut chunk).await {
