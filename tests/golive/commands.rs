@@ -63,7 +63,10 @@ fn waiver(expires: &str) -> String {
     )
 }
 
-fn check_json(manifest: &std::path::Path, extra: &[&str]) -> (i32, serde_json::Value) {
+/// `golive check -m PATH --format json EXTRA...`: its exit code, which may be any
+/// verdict (0, 1 or 3, where `report_with_exit` wants one), and its report, checked
+/// for consistency with it.
+fn verdict_and_report(manifest: &std::path::Path, extra: &[&str]) -> (i32, serde_json::Value) {
     let mut cmd = golive();
     cmd.args(["check", "-m", p(manifest), "--format", "json"])
         .args(extra);
@@ -352,7 +355,7 @@ fn unknown_flag_is_a_usage_error() {
 fn only_a_tag_runs_the_tagged_checks() {
     let dir = tempdir();
     let m = write_manifest(dir.path(), TAGGED);
-    let (_, report) = check_json(&m, &["--only", "funding"]);
+    let (_, report) = verdict_and_report(&m, &["--only", "funding"]);
     assert_eq!(status_of(&report, "credentials"), "skip");
     assert!(
         check(&report, "credentials")["summary"]
@@ -373,7 +376,7 @@ fn only_a_tag_runs_the_tagged_checks() {
 fn only_an_id_and_repeated() {
     let dir = tempdir();
     let m = write_manifest(dir.path(), TAGGED);
-    let (_, report) = check_json(&m, &["--only", "wallet-eur", "--only", "credentials"]);
+    let (_, report) = verdict_and_report(&m, &["--only", "wallet-eur", "--only", "credentials"]);
     assert_eq!(status_of(&report, "wallet-usd"), "skip");
     assert_eq!(status_of(&report, "wallet-eur"), "pass");
     assert_eq!(status_of(&report, "credentials"), "pass");
@@ -383,7 +386,7 @@ fn only_an_id_and_repeated() {
 fn skip_an_id() {
     let dir = tempdir();
     let m = write_manifest(dir.path(), TAGGED);
-    let (_, report) = check_json(&m, &["--skip", "wallet-usd"]);
+    let (_, report) = verdict_and_report(&m, &["--skip", "wallet-usd"]);
     assert_eq!(status_of(&report, "wallet-usd"), "skip");
     assert!(
         check(&report, "wallet-usd")["summary"]
@@ -399,7 +402,7 @@ fn skip_an_id() {
 fn skip_a_tag() {
     let dir = tempdir();
     let m = write_manifest(dir.path(), TAGGED);
-    let (code, report) = check_json(&m, &["--skip", "funding"]);
+    let (code, report) = verdict_and_report(&m, &["--skip", "funding"]);
     assert_eq!(code, 0);
     assert_eq!(status_of(&report, "wallet-usd"), "skip");
     assert_eq!(status_of(&report, "wallet-eur"), "skip");
@@ -424,7 +427,7 @@ fn selecting_nothing_known_is_a_usage_error() {
 fn checks_for_another_env_are_skipped_with_the_reason() {
     let dir = tempdir();
     let m = write_manifest(dir.path(), TAGGED);
-    let (_, report) = check_json(&m, &[]);
+    let (_, report) = verdict_and_report(&m, &[]);
     assert_eq!(status_of(&report, "staging-login"), "skip");
     let summary = check(&report, "staging-login")["summary"].as_str().unwrap();
     assert!(
@@ -432,7 +435,7 @@ fn checks_for_another_env_are_skipped_with_the_reason() {
         "{summary}"
     );
 
-    let (_, report) = check_json(&m, &["--env", "staging"]);
+    let (_, report) = verdict_and_report(&m, &["--env", "staging"]);
     assert_eq!(report["environment"]["name"], "staging");
     assert_eq!(status_of(&report, "staging-login"), "pass");
 }
@@ -453,12 +456,12 @@ fn env_from_the_environment_variable() {
 fn strict_makes_warnings_block() {
     let dir = tempdir();
     let m = write_manifest(dir.path(), TAGGED);
-    let (code, report) = check_json(&m, &[]);
+    let (code, report) = verdict_and_report(&m, &[]);
     assert_eq!(code, 0, "a warning alone does not block");
     assert_eq!(status_of(&report, "wallet-usd"), "warn");
     assert_eq!(check(&report, "wallet-usd")["blocking"], false);
 
-    let (code, report) = check_json(&m, &["--strict"]);
+    let (code, report) = verdict_and_report(&m, &["--strict"]);
     assert_eq!(code, 1, "--strict: warnings block");
     assert_eq!(report["verdict"], "not_ready");
     assert_eq!(check(&report, "wallet-usd")["blocking"], true);
@@ -472,7 +475,7 @@ fn strict_never_blocks_on_info_severity() {
         "[[check]]\nid = \"wallet-usd\"\nkind = \"wallet\"\ncurrency = \"USD\"\nmin_balance = 100000.0\nseverity = \"info\"\n",
     );
     let m = write_manifest(dir.path(), &text);
-    let (code, report) = check_json(&m, &["--strict"]);
+    let (code, report) = verdict_and_report(&m, &["--strict"]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(check(&report, "wallet-usd")["blocking"], false);
 }
@@ -485,11 +488,11 @@ fn warn_severity_failure_is_reported_as_warn() {
         "[[check]]\nid = \"wallet-usd\"\nkind = \"wallet\"\ncurrency = \"USD\"\nmin_balance = 100000.0\nseverity = \"warn\"\n",
     );
     let m = write_manifest(dir.path(), &text);
-    let (code, report) = check_json(&m, &[]);
+    let (code, report) = verdict_and_report(&m, &[]);
     assert_eq!(code, 0);
     assert_eq!(status_of(&report, "wallet-usd"), "warn");
     assert!(codes_of(&report, "wallet-usd").contains(&"balance-below-minimum".to_string()));
-    let (code, _) = check_json(&m, &["--strict"]);
+    let (code, _) = verdict_and_report(&m, &["--strict"]);
     assert_eq!(code, 1);
 }
 
@@ -497,7 +500,7 @@ fn warn_severity_failure_is_reported_as_warn() {
 fn a_waiver_hides_a_failure_and_no_waivers_shows_it_again() {
     let dir = tempdir();
     let m = write_manifest(dir.path(), &failing_wallet_with(&waiver("2099-01-01")));
-    let (code, report) = check_json(&m, &[]);
+    let (code, report) = verdict_and_report(&m, &[]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(status_of(&report, "wallet-usd"), "waived");
     assert_eq!(report["summary"]["waived"], 1);
@@ -506,7 +509,7 @@ fn a_waiver_hides_a_failure_and_no_waivers_shows_it_again() {
         "top-up wire sent"
     );
 
-    let (code, report) = check_json(&m, &["--no-waivers"]);
+    let (code, report) = verdict_and_report(&m, &["--no-waivers"]);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(status_of(&report, "wallet-usd"), "fail");
     assert_eq!(check(&report, "wallet-usd")["blocking"], true);
@@ -527,7 +530,7 @@ fn waived_run_in_the_human_report() {
 fn an_expired_waiver_no_longer_hides_the_failure() {
     let dir = tempdir();
     let m = write_manifest(dir.path(), &failing_wallet_with(&waiver("2000-01-01")));
-    let (code, report) = check_json(&m, &[]);
+    let (code, report) = verdict_and_report(&m, &[]);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(status_of(&report, "wallet-usd"), "fail");
     let codes = codes_of(&report, "wallet-usd");
@@ -552,7 +555,7 @@ fn an_expired_waiver_on_a_passing_check_warns() {
         ),
     );
     let m = write_manifest(dir.path(), &text);
-    let (code, report) = check_json(&m, &[]);
+    let (code, report) = verdict_and_report(&m, &[]);
     assert_eq!(code, 0);
     assert_eq!(status_of(&report, "wallet-usd"), "warn");
     assert!(codes_of(&report, "wallet-usd").contains(&"waiver-expired".to_string()));
@@ -606,8 +609,8 @@ fn color_always_colours_the_report() {
 fn jobs_one_gives_the_same_result() {
     let dir = tempdir();
     let m = write_manifest(dir.path(), TAGGED);
-    let (_, parallel) = check_json(&m, &[]);
-    let (_, serial) = check_json(&m, &["--jobs", "1"]);
+    let (_, parallel) = verdict_and_report(&m, &[]);
+    let (_, serial) = verdict_and_report(&m, &["--jobs", "1"]);
     assert_same_json(
         &normalized(&parallel),
         &normalized(&serial),
