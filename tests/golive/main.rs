@@ -44,3 +44,42 @@ mod walkthrough;
 mod watch;
 mod webhook;
 mod webhook_send;
+
+/// Cargo compiles only the modules this file names: a test file added beside it
+/// without a `mod` line would never run. Every `.rs` file here and in `support/` is a
+/// module of this binary.
+#[test]
+fn every_file_here_is_a_module_of_the_test_binary() {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golive");
+    for (dir, parent, declared) in [
+        (here.clone(), "main.rs", include_str!("main.rs")),
+        (
+            here.join("support"),
+            "mod.rs",
+            include_str!("support/mod.rs"),
+        ),
+    ] {
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let Some(module) = name.strip_suffix(".rs") else {
+                continue;
+            };
+            if name == parent {
+                continue;
+            }
+            seen += 1;
+            assert!(
+                declared
+                    .lines()
+                    .any(|l| l.trim_start_matches("pub ") == format!("mod {module};")),
+                "{} is not a module of the test binary: add `mod {module};` to {parent}",
+                path.display()
+            );
+        }
+        assert!(seen > 0, "no module found in {}", dir.display());
+    }
+}
