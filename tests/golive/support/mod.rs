@@ -1,23 +1,25 @@
 //! Shared helpers of the integration tests: a `golive` command builder, manifest
-//! files in temporary directories, the built-in simulator served from a runtime of
-//! its own, and (in `raw`) a raw TCP server with canned (mis)behaviour.
+//! files in temporary directories, promtool; reading reports (`report`); the
+//! built-in simulator and axum apps served from a runtime of their own (`servers`),
+//! and a raw TCP server with canned (mis)behaviour (`raw`).
 //!
 //! The webhook receivers and certificates of the in-process `webhook` tests are in
 //! [`webhook`].
 
 pub mod isolated;
 mod raw;
+mod report;
+mod servers;
 pub mod webhook;
 
 pub use raw::*;
+pub use report::*;
+pub use servers::*;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use assert_cmd::Command;
-use golive::sim::{Scenario, SimConfig, SimHandle, SimStats};
 use golive::tier::Tier;
 use serde_json::Value;
 
@@ -139,396 +141,13 @@ pub fn p(path: &Path) -> &str {
 }
 
 // ---------------------------------------------------------------------------------
-// Report helpers
+// Manifests and envs used by several modules
 
 /// Today's date, UTC, as golive computes it.
 pub fn today() -> jiff::civil::Date {
     jiff::Timestamp::now()
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .date()
-}
-
-/// `golive check -m PATH --format json ARGS...`, with extra environment variables.
-pub fn check_json(manifest: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
-    let mut cmd = golive();
-    cmd.args(["check", "-m", p(manifest), "--format", "json"])
-        .args(args);
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    run(&mut cmd)
-}
-
-/// Runs `check_json` and returns the report, after checking it is consistent with the
-/// exit code and that the exit code is `want`.
-pub fn report_with_exit(manifest: &Path, args: &[&str], vars: &[(&str, &str)], want: i32) -> Value {
-    let out = check_json(manifest, args, vars);
-    assert_eq!(
-        out.code, want,
-        "exit code\nstdout:\n{}\nstderr:\n{}",
-        out.stdout, out.stderr
-    );
-    let report = out.json();
-    assert_consistent(&report, out.code);
-    report
-}
-
-/// The finding of check `id` with `code` (the first one).
-pub fn finding<'a>(report: &'a Value, id: &str, code: &str) -> &'a Value {
-    check(report, id)["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .find(|f| f["code"] == code)
-        .unwrap_or_else(|| panic!("no finding `{code}` in `{id}`:\n{report:#}"))
-}
-
-/// The level of the finding `code` of check `id`.
-pub fn level_of<'a>(report: &'a Value, id: &str, code: &str) -> &'a str {
-    finding(report, id, code)["level"]
-        .as_str()
-        .expect("level is a string")
-}
-
-/// A one-check manifest whose env `e` has `tier` and the given extra lines; with
-/// `sim`, its base URL and credentials (from `SIM_KEY`/`SIM_SECRET`) are the
-/// simulator's, otherwise it has no credentials and a base URL nothing listens on, so
-/// that nothing is ever sent anywhere.
-pub fn env_manifest(tier: &str, sim: Option<&SimServer>, env_lines: &str, checks: &str) -> String {
-    let api = match sim {
-        Some(s) => format!(
-            "base_url = \"{}\"\napi_key = {{ env = \"SIM_KEY\" }}\napi_secret = {{ env = \"SIM_SECRET\" }}\n",
-            s.base_url()
-        ),
-        None => format!("base_url = \"http://127.0.0.1:{}\"\n", closed_port()),
-    };
-    format!(
-        "version = 1\ndefault_env = \"e\"\n\n[env.e]\ntier = \"{tier}\"\n{api}{env_lines}\n\n{checks}"
-    )
-}
-
-/// The checks of a JSON report.
-pub fn checks(report: &Value) -> &Vec<Value> {
-    report["checks"].as_array().expect("`checks` is an array")
-}
-
-/// The check with `id` in a JSON report.
-pub fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
-    checks(report)
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no check `{id}` in the report:\n{report:#}"))
-}
-
-/// The status of check `id`.
-pub fn status_of<'a>(report: &'a Value, id: &str) -> &'a str {
-    check(report, id)["status"]
-        .as_str()
-        .expect("status is a string")
-}
-
-/// The finding codes of check `id`.
-pub fn codes_of(report: &Value, id: &str) -> Vec<String> {
-    check(report, id)["findings"]
-        .as_array()
-        .expect("findings is an array")
-        .iter()
-        .map(|f| f["code"].as_str().expect("code is a string").to_string())
-        .collect()
-}
-
-/// The ids of the report's checks, in report order.
-pub fn ids(report: &Value) -> Vec<String> {
-    checks(report)
-        .iter()
-        .map(|c| c["id"].as_str().expect("id").to_string())
-        .collect()
-}
-
-/// The report's JSON Schema, as printed by `golive schema`.
-pub fn report_schema() -> Value {
-    let out = run_args(&["schema"]);
-    assert_eq!(out.code, 0, "golive schema failed: {}", out.stderr);
-    parse_json(&out.stdout)
-}
-
-/// Asserts that `report` is valid against `schema`, listing every violation.
-pub fn assert_valid(schema: &Value, report: &Value) {
-    let validator = jsonschema::validator_for(schema).expect("the report schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(report)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "report does not match `golive schema`:\n{}\n{report:#}",
-        errors.join("\n")
-    );
-}
-
-/// Asserts the invariants every report must hold: the process exit code is the
-/// report's, the verdict goes with it, and the summary counts add up.
-pub fn assert_consistent(report: &Value, process_exit: i32) {
-    assert_eq!(
-        report["exit_code"], process_exit,
-        "exit_code in the report differs from the process exit"
-    );
-    let verdict = match process_exit {
-        0 => "ready",
-        1 => "not_ready",
-        3 => "inconclusive",
-        other => panic!("a report came with exit code {other}"),
-    };
-    assert_eq!(report["verdict"], verdict);
-    let summary = &report["summary"];
-    let list = checks(report);
-    assert_eq!(summary["total"], list.len(), "summary.total");
-    let mut sum = 0;
-    for status in ["pass", "warn", "fail", "error", "skip", "waived"] {
-        let n = list.iter().filter(|c| c["status"] == status).count();
-        assert_eq!(summary[status], n, "summary.{status}");
-        sum += n;
-    }
-    assert_eq!(sum, list.len(), "every check has one of the six statuses");
-}
-
-/// A copy of `report` without what legitimately differs between two runs (or two
-/// renderings): times, durations, request ids, token expiry, loopback ports, and
-/// `evidence.api_calls` (the one shared login is recorded under whichever check
-/// happened to make it, which depends on scheduling).
-pub fn normalized(report: &Value) -> Value {
-    fn walk(v: &mut Value) {
-        match v {
-            Value::Object(map) => {
-                for key in [
-                    "started_at",
-                    "duration_ms",
-                    "request_ids",
-                    "request_id",
-                    "access_expires_at",
-                    "api_calls",
-                    // Values of the webhook and request-id probes that differ per run.
-                    "latency_ms",
-                    "event_id",
-                    "sent",
-                    "returned",
-                ] {
-                    map.remove(key);
-                }
-                map.values_mut().for_each(walk);
-            }
-            Value::Array(items) => items.iter_mut().for_each(walk),
-            Value::String(s) => *s = mask_run_values(&strip_loopback_ports(s)),
-            _ => {}
-        }
-    }
-    let mut v = report.clone();
-    walk(&mut v);
-    v
-}
-
-/// Masks values that differ between two runs of the same checks: durations such as
-/// `6ms` become `Nms`, and 27-character KSUIDs (request ids) become `KSUID`.
-pub fn mask_run_values(s: &str) -> String {
-    s.split(' ')
-        .map(|word| {
-            let core = word.trim_end_matches([';', ',', '.', ':', ')']);
-            let tail = &word[core.len()..];
-            let digits = core.trim_end_matches("ms");
-            if core.ends_with("ms")
-                && !digits.is_empty()
-                && digits.chars().all(|c| c.is_ascii_digit())
-            {
-                format!("Nms{tail}")
-            } else if core.len() == 27 && core.chars().all(|c| c.is_ascii_alphanumeric()) {
-                format!("KSUID{tail}")
-            } else {
-                word.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// `http://127.0.0.1:41234/x` -> `http://127.0.0.1:PORT/x`, wherever it occurs.
-pub fn strip_loopback_ports(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find("127.0.0.1:") {
-        let (head, tail) = rest.split_at(i + "127.0.0.1:".len());
-        out.push_str(head);
-        let digits = tail.chars().take_while(char::is_ascii_digit).count();
-        if digits > 0 {
-            out.push_str("PORT");
-        }
-        rest = &tail[digits..];
-    }
-    out.push_str(rest);
-    out
-}
-
-// ---------------------------------------------------------------------------------
-// Servers with a runtime of their own
-
-/// A multi-thread tokio runtime with `workers` threads, for a server that must keep
-/// answering while the test blocks on a golive process.
-pub fn server_runtime(workers: usize) -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
-
-/// An axum app served on 127.0.0.1:0 by a runtime of its own. It counts the
-/// requests it serves and, like the other test servers, fails the test when dropped
-/// without having served one.
-pub struct AppServer {
-    addr: std::net::SocketAddr,
-    served: Arc<AtomicUsize>,
-    _rt: tokio::runtime::Runtime,
-}
-
-impl AppServer {
-    /// Serves `app` on 127.0.0.1:0.
-    pub fn start(app: axum::Router) -> AppServer {
-        let rt = server_runtime(1);
-        let served = Arc::new(AtomicUsize::new(0));
-        let counter = served.clone();
-        let app = app.layer(axum::middleware::map_request(
-            move |request: axum::extract::Request| {
-                counter.fetch_add(1, Ordering::SeqCst);
-                async move { request }
-            },
-        ));
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind loopback");
-        let addr = listener.local_addr().expect("local addr");
-        rt.spawn(async move { axum::serve(listener, app).await });
-        AppServer {
-            addr,
-            served,
-            _rt: rt,
-        }
-    }
-
-    /// `http://127.0.0.1:PORT`.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for AppServer {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            assert!(
-                self.served.load(Ordering::SeqCst) > 0,
-                "the server at {} expected requests and served none",
-                self.url()
-            );
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------
-// The built-in simulator, in-process
-
-/// A simulator served by a multi-thread runtime of its own, so it keeps answering
-/// while a test blocks on the golive process.
-///
-/// It expects to be called: dropped without having served a single request, it
-/// fails the test, unless the test said that it must not be called
-/// ([`SimServer::expect_no_requests`]), and then it fails the test if it was.
-pub struct SimServer {
-    // Declared before the runtime: the handle stops the server before the runtime goes.
-    handle: Option<SimHandle>,
-    rt: tokio::runtime::Runtime,
-    /// Whether the test expects requests (checked on drop).
-    expects_requests: bool,
-}
-
-impl SimServer {
-    /// Starts a simulator for `tier` misbehaving as `scenario`, on 127.0.0.1:0.
-    pub fn start(tier: Tier, scenario: Scenario) -> SimServer {
-        let rt = server_runtime(2);
-        let handle = rt
-            .block_on(golive::sim::start(SimConfig {
-                tier,
-                scenario,
-                ..SimConfig::default()
-            }))
-            .expect("simulator starts");
-        SimServer {
-            handle: Some(handle),
-            rt,
-            expects_requests: true,
-        }
-    }
-
-    /// This simulator must never be called (golive refuses before connecting):
-    /// dropping it after a request fails the test.
-    pub fn expect_no_requests(mut self) -> SimServer {
-        self.expects_requests = false;
-        self
-    }
-
-    /// A healthy sandbox simulator.
-    pub fn sandbox() -> SimServer {
-        Self::start(Tier::Sandbox, Scenario::Healthy)
-    }
-
-    fn h(&self) -> &SimHandle {
-        self.handle.as_ref().expect("running")
-    }
-
-    /// `http://127.0.0.1:PORT`.
-    pub fn base_url(&self) -> String {
-        self.h().base_url()
-    }
-
-    /// The API key a client should use.
-    pub fn api_key(&self) -> String {
-        self.h().api_key().expose().to_string()
-    }
-
-    /// The API secret paired with the key.
-    pub fn api_secret(&self) -> String {
-        self.h().api_secret().expose().to_string()
-    }
-
-    /// Requests served so far.
-    pub fn stats(&self) -> SimStats {
-        self.h().stats()
-    }
-}
-
-impl Drop for SimServer {
-    fn drop(&mut self) {
-        let Some(h) = self.handle.take() else {
-            return;
-        };
-        let served = h.stats().total;
-        let url = h.base_url();
-        {
-            let _guard = self.rt.enter();
-            h.shutdown();
-        }
-        if std::thread::panicking() {
-            return;
-        }
-        if self.expects_requests {
-            assert!(
-                served > 0,
-                "the simulator at {url} expected requests and served none"
-            );
-        } else {
-            assert_eq!(
-                served, 0,
-                "the simulator at {url} must never be called, and served {served} request(s)"
-            );
-        }
-    }
 }
 
 /// An env as the manifest loader would make it, with nothing set beyond its tier and
@@ -552,8 +171,22 @@ pub fn bare_env(tier: Tier, simulator: bool) -> golive::manifest::EnvSpec {
     }
 }
 
-// ---------------------------------------------------------------------------------
-// Manifests used by several test files
+/// A one-check manifest whose env `e` has `tier` and the given extra lines; with
+/// `sim`, its base URL and credentials (from `SIM_KEY`/`SIM_SECRET`) are the
+/// simulator's, otherwise it has no credentials and a base URL nothing listens on, so
+/// that nothing is ever sent anywhere.
+pub fn env_manifest(tier: &str, sim: Option<&SimServer>, env_lines: &str, checks: &str) -> String {
+    let api = match sim {
+        Some(s) => format!(
+            "base_url = \"{}\"\napi_key = {{ env = \"SIM_KEY\" }}\napi_secret = {{ env = \"SIM_SECRET\" }}\n",
+            s.base_url()
+        ),
+        None => format!("base_url = \"http://127.0.0.1:{}\"\n", closed_port()),
+    };
+    format!(
+        "version = 1\ndefault_env = \"e\"\n\n[env.e]\ntier = \"{tier}\"\n{api}{env_lines}\n\n{checks}"
+    )
+}
 
 /// A manifest with one non-simulator sandbox env `api` at `base_url`, credentials
 /// from the variables `key_var` and `secret_var`, followed by `checks`.
@@ -587,33 +220,6 @@ simulator = true
 {scenario}
 {checks}"#
     )
-}
-
-/// Asserts two JSON documents are equal, showing both pretty-printed when not.
-pub fn assert_same_json(left: &Value, right: &Value, context: &str) {
-    if left != right {
-        panic!("{context}\n--- left:\n{left:#}\n--- right:\n{right:#}");
-    }
-}
-
-// ---------------------------------------------------------------------------------
-// The simulator's reference webhook receiver (the `webhook_send` tests)
-
-impl SimServer {
-    /// The reference webhook receiver's URL, `{base_url}/_receiver/octopus`.
-    pub fn receiver_url(&self) -> String {
-        self.h().receiver_url()
-    }
-
-    /// The webhook secret the reference receiver verifies with (fake, fixed).
-    pub fn webhook_secret(&self) -> String {
-        self.h().webhook_secret().expose().to_string()
-    }
-
-    /// Every delivery the reference receiver answered, in arrival order.
-    pub fn received(&self) -> Vec<golive::sim::ReceivedEvent> {
-        self.h().received()
-    }
 }
 
 /// The first `name` on PATH.
