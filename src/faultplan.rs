@@ -273,69 +273,149 @@ impl Plan {
     }
 }
 
+/// Why a plan could not be loaded. Every message is one line; a plan file names
+/// itself first (`FILE:LINE:COLUMN: message` when it does not parse).
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// Neither a built-in plan nor something that looks like a plan file.
+    #[error(
+        "unknown plan `{name}`: the built-in plans are {}; anything else must be the path of a TOML plan file{}",
+        BUILTIN_PLANS.join(", "),
+        if *.in_manifest_folder { ", relative to the manifest's folder" } else { "" }
+    )]
+    Unknown {
+        /// The name as given.
+        name: String,
+        /// Whether a path would have been taken relative to the manifest's folder.
+        in_manifest_folder: bool,
+    },
+    /// The plan file could not be read.
+    #[error("cannot read plan file {path}: {error}")]
+    Read {
+        /// The file, as named in the message.
+        path: String,
+        /// What reading it said.
+        error: std::io::Error,
+    },
+    /// The plan file is not valid TOML, or not a plan; at a known place.
+    #[error("{origin}:{line}:{column}: {message}")]
+    SyntaxAt {
+        /// The file.
+        origin: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column, in characters.
+        column: usize,
+        /// What the TOML reader said.
+        message: String,
+    },
+    /// The plan file is not valid TOML, or not a plan; at no known place.
+    #[error("{origin}: {message}")]
+    Syntax {
+        /// The file.
+        origin: String,
+        /// What the TOML reader said.
+        message: String,
+    },
+    /// The plan has no phase.
+    #[error("{origin}: a plan needs at least one [[phase]] table")]
+    NoPhase {
+        /// The file.
+        origin: String,
+    },
+    /// A phase has an empty name.
+    #[error("{origin}: a [[phase]] has an empty `name`")]
+    EmptyPhaseName {
+        /// The file.
+        origin: String,
+    },
+    /// Two phases have the same name.
+    #[error("{origin}: phase name `{name}` is used twice")]
+    DuplicatePhase {
+        /// The file.
+        origin: String,
+        /// The name used twice.
+        name: String,
+    },
+}
+
 /// A built-in plan by name, or a TOML plan file by path. Errors are one line,
 /// `FILE:LINE:COLUMN: message` when the file does not parse.
-pub fn load_plan(name_or_file: &str) -> Result<Plan, String> {
+pub fn load_plan(name_or_file: &str) -> Result<Plan, PlanError> {
     if let Some(plan) = Plan::builtin(name_or_file) {
         return Ok(plan);
     }
     let path = Path::new(name_or_file);
     let looks_like_path = name_or_file.contains(['/', '\\']) || name_or_file.ends_with(".toml");
     if !path.exists() && !looks_like_path {
-        return Err(format!(
-            "unknown plan `{name_or_file}`: the built-in plans are {}; anything else must be the path of a TOML plan file",
-            BUILTIN_PLANS.join(", ")
-        ));
+        return Err(PlanError::Unknown {
+            name: name_or_file.to_string(),
+            in_manifest_folder: false,
+        });
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read plan file {name_or_file}: {e}"))?;
+    let text = std::fs::read_to_string(path).map_err(|error| PlanError::Read {
+        path: name_or_file.to_string(),
+        error,
+    })?;
     parse_plan(&text, name_or_file)
 }
 
 /// The plan a `client_retry` check names: a built-in name, or the path of a TOML
 /// plan file relative to `dir` (the manifest's folder). The manifest loader uses
 /// it to refuse a bad plan before anything runs, and the check to load it.
-pub fn load_plan_in(plan: &str, dir: &Path) -> Result<Plan, String> {
+pub fn load_plan_in(plan: &str, dir: &Path) -> Result<Plan, PlanError> {
     if let Some(builtin) = Plan::builtin(plan) {
         return Ok(builtin);
     }
     let path = dir.join(plan);
     let looks_like_path = plan.contains(['/', '\\']) || plan.ends_with(".toml");
     if !looks_like_path && !path.exists() {
-        return Err(format!(
-            "unknown plan `{plan}`: the built-in plans are {}; anything else must be the path of a TOML plan file, relative to the manifest's folder",
-            BUILTIN_PLANS.join(", ")
-        ));
+        return Err(PlanError::Unknown {
+            name: plan.to_string(),
+            in_manifest_folder: true,
+        });
     }
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read plan file {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path).map_err(|error| PlanError::Read {
+        path: path.display().to_string(),
+        error,
+    })?;
     parse_plan(&text, &path.display().to_string())
 }
 
 /// Parses a TOML plan; `origin` names it in errors and becomes the plan's name.
-pub fn parse_plan(text: &str, origin: &str) -> Result<Plan, String> {
+pub fn parse_plan(text: &str, origin: &str) -> Result<Plan, PlanError> {
     let raw: RawPlan = toml::from_str(text).map_err(|e| {
-        let message = e.message().trim().to_string();
+        let (origin, message) = (origin.to_string(), e.message().trim().to_string());
         match e.span() {
             Some(span) => {
-                let (line, col) = line_col(text, span.start);
-                format!("{origin}:{line}:{col}: {message}")
+                let (line, column) = line_col(text, span.start);
+                PlanError::SyntaxAt {
+                    origin,
+                    line,
+                    column,
+                    message,
+                }
             }
-            None => format!("{origin}: {message}"),
+            None => PlanError::Syntax { origin, message },
         }
     })?;
     if raw.phase.is_empty() {
-        return Err(format!(
-            "{origin}: a plan needs at least one [[phase]] table"
-        ));
+        return Err(PlanError::NoPhase {
+            origin: origin.to_string(),
+        });
     }
     let mut phases: Vec<PhasePlan> = Vec::new();
     for p in raw.phase {
         if p.name.trim().is_empty() {
-            return Err(format!("{origin}: a [[phase]] has an empty `name`"));
+            return Err(PlanError::EmptyPhaseName {
+                origin: origin.to_string(),
+            });
         }
         if phases.iter().any(|q| q.name == p.name) {
-            return Err(format!("{origin}: phase name `{}` is used twice", p.name));
+            return Err(PlanError::DuplicatePhase {
+                origin: origin.to_string(),
+                name: p.name,
+            });
         }
         let faults = p
             .fault
@@ -638,7 +718,7 @@ status = 500
             ),
         ];
         for (text, want) in cases {
-            let e = parse_plan(text, "plan.toml").unwrap_err();
+            let e = parse_plan(text, "plan.toml").unwrap_err().to_string();
             assert!(e.starts_with(want), "{text:?}: {e}");
             assert!(!e.contains('\n'), "one line: {e:?}");
         }
@@ -648,12 +728,12 @@ status = 500
     fn load_plan_names_and_files() {
         assert_eq!(load_plan("default").unwrap(), Plan::default_plan());
         assert_eq!(load_plan("passthrough").unwrap().phases.len(), 1);
-        let e = load_plan("chaos").unwrap_err();
+        let e = load_plan("chaos").unwrap_err().to_string();
         assert!(
             e.contains("unknown plan `chaos`") && e.contains("default, passthrough"),
             "{e}"
         );
-        let e = load_plan("/nonexistent/plan.toml").unwrap_err();
+        let e = load_plan("/nonexistent/plan.toml").unwrap_err().to_string();
         assert!(
             e.starts_with("cannot read plan file /nonexistent/plan.toml"),
             "{e}"

@@ -53,12 +53,79 @@ impl TlsFacts {
     }
 }
 
+/// Why a CA bundle could not be used.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PemError {
+    /// The bytes are not PEM.
+    #[error("not a PEM certificate bundle: {0}")]
+    NotPem(String),
+    /// PEM, but without a certificate.
+    #[error("holds no PEM certificate")]
+    Empty,
+}
+
+/// Why no handshake happened ([`inspect`]).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TlsError {
+    /// The platform's roots (with the extra ones) could not be loaded.
+    #[error("cannot load the trusted roots: {0}")]
+    Roots(String),
+    /// rustls refused its own configuration.
+    #[error("{0}")]
+    Config(String),
+    /// The host is not a name a certificate can be checked against.
+    #[error("`{host}` is not a valid TLS server name: {reason}")]
+    ServerName {
+        /// The host as given.
+        host: String,
+        /// Why not.
+        reason: String,
+    },
+    /// No TCP connection.
+    #[error("cannot connect to {addr}: {reason}")]
+    Connect {
+        /// Where.
+        addr: SocketAddr,
+        /// What connecting said.
+        reason: String,
+    },
+    /// A TCP connection, but the handshake failed.
+    #[error("TLS handshake with {addr} failed: {reason}")]
+    Handshake {
+        /// Where.
+        addr: SocketAddr,
+        /// What the handshake said.
+        reason: String,
+    },
+    /// The handshake did not finish in time.
+    #[error("no TLS handshake with {addr} within {ms}ms")]
+    Timeout {
+        /// Where.
+        addr: SocketAddr,
+        /// The time it had, in milliseconds.
+        ms: u128,
+    },
+    /// The handshake finished without a certificate.
+    #[error("the server sent no certificate")]
+    NoCertificate,
+    /// The certificate is not X.509 that can be read.
+    #[error("the certificate cannot be parsed: {0}")]
+    Unparsable(String),
+}
+
+/// The message, for callers that carry it as text (a finding's message).
+impl From<TlsError> for String {
+    fn from(e: TlsError) -> String {
+        e.to_string()
+    }
+}
+
 /// Parses every certificate of a PEM bundle (an env's `ca_file`).
-pub fn parse_pem_roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+pub fn parse_pem_roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, PemError> {
     let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(pem).collect();
-    let certs = certs.map_err(|e| format!("not a PEM certificate bundle: {e}"))?;
+    let certs = certs.map_err(|e| PemError::NotPem(e.to_string()))?;
     if certs.is_empty() {
-        return Err("holds no PEM certificate".into());
+        return Err(PemError::Empty);
     }
     Ok(certs)
 }
@@ -119,13 +186,13 @@ pub async fn inspect(
     addr: SocketAddr,
     extra_roots: &[CertificateDer<'static>],
     timeout: Duration,
-) -> Result<TlsFacts, String> {
+) -> Result<TlsFacts, TlsError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let platform = rustls_platform_verifier::Verifier::new_with_extra_roots(
         extra_roots.iter().cloned(),
         provider.clone(),
     )
-    .map_err(|e| format!("cannot load the trusted roots: {e}"))?;
+    .map_err(|e| TlsError::Roots(e.to_string()))?;
     let recording = Arc::new(Recording {
         inner: Arc::new(platform),
         verdict: Mutex::new(None),
@@ -133,42 +200,48 @@ pub async fn inspect(
     });
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(|e| TlsError::Config(e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(recording.clone())
         .with_no_client_auth();
-    let name = ServerName::try_from(host.to_string())
-        .map_err(|e| format!("`{host}` is not a valid TLS server name: {e}"))?;
+    let name = ServerName::try_from(host.to_string()).map_err(|e| TlsError::ServerName {
+        host: host.to_string(),
+        reason: e.to_string(),
+    })?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let handshake = async {
         let tcp = tokio::net::TcpStream::connect(addr)
             .await
-            .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+            .map_err(|e| TlsError::Connect {
+                addr,
+                reason: e.to_string(),
+            })?;
         let tls = connector
             .connect(name, tcp)
             .await
-            .map_err(|e| format!("TLS handshake with {addr} failed: {e}"))?;
+            .map_err(|e| TlsError::Handshake {
+                addr,
+                reason: e.to_string(),
+            })?;
         let protocol = tls
             .get_ref()
             .1
             .protocol_version()
             .map_or_else(|| "unknown".to_string(), |v| format!("{v:?}"));
-        Ok::<_, String>(protocol)
+        Ok::<_, TlsError>(protocol)
     };
     let protocol = tokio::time::timeout(timeout, handshake)
         .await
-        .map_err(|_| {
-            format!(
-                "no TLS handshake with {addr} within {}ms",
-                timeout.as_millis()
-            )
+        .map_err(|_| TlsError::Timeout {
+            addr,
+            ms: timeout.as_millis(),
         })??;
     let leaf = recording
         .leaf
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .take()
-        .ok_or("the server sent no certificate")?;
+        .ok_or(TlsError::NoCertificate)?;
     let verdict = recording
         .verdict
         .lock()
@@ -182,9 +255,9 @@ fn describe(
     leaf: &CertificateDer<'_>,
     verdict: Result<(), rustls::Error>,
     protocol: String,
-) -> Result<TlsFacts, String> {
+) -> Result<TlsFacts, TlsError> {
     let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref())
-        .map_err(|e| format!("the certificate cannot be parsed: {e}"))?;
+        .map_err(|e| TlsError::Unparsable(e.to_string()))?;
     let validity = cert.validity();
     let ts =
         |t: i64| jiff::Timestamp::from_second(t).map_or_else(|_| t.to_string(), |t| t.to_string());

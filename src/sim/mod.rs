@@ -12,7 +12,7 @@
 //! events its account records, signed, to a registered URL ([`SimConfig::webhook_url`],
 //! by default that receiver), with retries.
 //!
-//! Layout: `state/` holds the account and its rules, `api.rs` the HTTP routes,
+//! Layout: `state/` holds the account and its rules, `api/` the HTTP routes,
 //! `error.rs` the error envelope, `receiver.rs` the reference webhook receiver,
 //! `outbound.rs` the webhook deliveries.
 

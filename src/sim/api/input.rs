@@ -11,8 +11,8 @@ use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde_json::{Map, Value};
 
-use super::super::error::ApiError;
-use super::super::state::OrderRequest;
+use crate::sim::error::ApiError;
+use crate::sim::state::OrderRequest;
 
 /// Upper bound of `limit` on list endpoints (documented 1–10,000).
 pub(super) const MAX_LIMIT: usize = 10_000;

@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 
-use super::super::error::ApiError;
 use super::Scenario;
+use crate::sim::error::ApiError;
 
 /// A currency of `GET /api/v1/currencies`, with the simulator's FX reference rate.
 pub(super) struct Currency {

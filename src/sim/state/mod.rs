@@ -56,6 +56,7 @@ pub(crate) fn client_id(tier: Tier) -> i64 {
         Tier::Production => PRODUCTION_CLIENT_ID,
     }
 }
+
 /// How many events the webhook outbox keeps before dropping the oldest.
 const EVENT_BACKLOG: usize = 1000;
 
@@ -83,6 +84,9 @@ pub(crate) fn allowlist_for(scenario: Scenario) -> Vec<IpNet> {
     vec![cidr.parse().expect("a valid literal CIDR")]
 }
 
+// ---------------------------------------------------------------------------------
+// Time and randomness, shared by tokens and vouchers
+
 /// Now, truncated to whole seconds so that it prints as `2025-01-15T13:00:00Z`.
 fn now_ts() -> Timestamp {
     let now = Timestamp::now();
@@ -95,9 +99,6 @@ fn ts_plus(ts: Timestamp, d: Duration) -> Timestamp {
         .and_then(|d| ts.checked_add(d).ok())
         .unwrap_or(ts)
 }
-
-// ---------------------------------------------------------------------------------
-// Randomness and token encoding
 
 /// `N` random bytes from the OS; if the OS has none, a hash of the clock and a counter
 /// (these are fake tokens on loopback, not real secrets).

@@ -9,10 +9,10 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::super::error::ApiError;
 use super::catalogue::{PRODUCTS, currency, money, money_text, round_div};
 use super::wallets::{Fx, Transaction};
 use super::{Scenario, SimState, now_ts, random_digits, ts_plus};
+use crate::sim::error::ApiError;
 
 /// Hard cap on an order's quantity, and the `max_quantity` quotes report.
 pub(super) const MAX_QUANTITY: i64 = 5000;
@@ -443,8 +443,8 @@ impl SimState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::allowlist_for;
     use super::*;
+    use crate::sim::state::allowlist_for;
     use crate::tier::Tier;
     #[test]
     fn cross_currency_quote_converts_and_charges_a_fee() {

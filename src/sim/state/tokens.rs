@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::super::error::ApiError;
 use super::limiter::RateClass;
 use super::{SimState, client_id, credentials, now_ts, random_bytes, ts_plus};
+use crate::sim::error::ApiError;
 
 /// Access-token lifetime (documented: 1 h).
 pub(super) const ACCESS_TTL: Duration = Duration::from_secs(3600);
