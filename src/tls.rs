@@ -113,13 +113,6 @@ pub enum TlsError {
     Unparsable(String),
 }
 
-/// The message, for callers that carry it as text (a finding's message).
-impl From<TlsError> for String {
-    fn from(e: TlsError) -> String {
-        e.to_string()
-    }
-}
-
 /// Parses every certificate of a PEM bundle (an env's `ca_file`).
 pub fn parse_pem_roots(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, PemError> {
     let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(pem).collect();

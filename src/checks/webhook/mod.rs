@@ -425,7 +425,7 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
                 }
                 Err(e) => {
                     out.findings
-                        .push(Finding::incomplete(&WEBHOOK_UNREACHABLE, e.clone()));
+                        .push(Finding::incomplete(&WEBHOOK_UNREACHABLE, e.to_string()));
                     return out;
                 }
                 Ok(f) => f,
