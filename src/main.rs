@@ -4,5 +4,5 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = golive::cli::Cli::parse();
-    golive::app::run(cli).into()
+    golive::cmd::run(cli).into()
 }

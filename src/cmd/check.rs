@@ -10,11 +10,11 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use super::{Failure, internal, print_stdout, usage};
 use crate::checks::egress::EgressFacts;
 use crate::checks::webhook::WebhookTarget;
 use crate::checks::{OtherEnv, Target};
 use crate::cli::{CheckArgs, Format};
-use crate::cmd::{Failure, internal, print_stdout, usage};
 use crate::exit::Exit;
 use crate::manifest::{self, EnvSpec, Manifest};
 use crate::octopus::{ClientConfig, OctopusClient};
@@ -39,7 +39,7 @@ pub(crate) async fn check(
     verbose: u8,
     quiet: bool,
 ) -> Result<Exit, Failure> {
-    let m = crate::cmd::load(&args.manifest)?;
+    let m = super::load(&args.manifest)?;
     let envs = select_envs(&m, args)?;
     if args.scenario.is_some() && !envs.iter().any(|e| e.simulator) {
         return Err(usage(format!(
@@ -171,11 +171,11 @@ fn select_envs(m: &Manifest, args: &CheckArgs) -> Result<Vec<EnvSpec>, Failure> 
         None => Vec::new(),
     };
     if names.is_empty() {
-        return Ok(vec![crate::cmd::pick_env(m, None)?.clone()]);
+        return Ok(vec![super::pick_env(m, None)?.clone()]);
     }
     let mut out: Vec<EnvSpec> = Vec::new();
     for name in names {
-        let env = crate::cmd::pick_env(m, Some(name))?;
+        let env = super::pick_env(m, Some(name))?;
         if !out.iter().any(|e| e.name == env.name) {
             out.push(env.clone());
         }
@@ -193,7 +193,7 @@ async fn prepare(
     let scenario = match (env.simulator, &args.scenario, &env.scenario) {
         (false, _, _) => Scenario::Healthy,
         (true, Some(s), _) | (true, None, Some(s)) => {
-            Scenario::parse(s).ok_or_else(|| crate::cmd::unknown_scenario(s))?
+            Scenario::parse(s).ok_or_else(|| super::unknown_scenario(s))?
         }
         (true, None, None) => Scenario::Healthy,
     };
