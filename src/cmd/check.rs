@@ -18,6 +18,7 @@ use crate::cli::{CheckArgs, Format};
 use crate::exit::Exit;
 use crate::manifest::{self, EnvSpec, Manifest};
 use crate::octopus::{ClientConfig, OctopusClient};
+use crate::report::github::ActionsEnv;
 use crate::report::{self, Environment, MultiReport, Report, Status, Tool, Verdict};
 use crate::runner::{self, Planned, Progress, RunOptions};
 use crate::secret::{SecretError, SecretRef};
@@ -32,13 +33,26 @@ struct Prepared {
     sim: Option<SimHandle>,
 }
 
+/// How `golive check` writes what it found, decided once by the caller.
+pub(crate) struct Output {
+    /// Colour on stdout.
+    pub(crate) color: bool,
+    /// `-v` count.
+    pub(crate) verbose: u8,
+    /// `-q`: no progress display.
+    pub(crate) quiet: bool,
+    /// What GitHub Actions asks for (annotations, a step summary).
+    pub(crate) actions: ActionsEnv,
+}
+
 /// Runs `golive check`.
-pub(crate) async fn check(
-    args: &CheckArgs,
-    color: bool,
-    verbose: u8,
-    quiet: bool,
-) -> Result<Exit, Failure> {
+pub(crate) async fn check(args: &CheckArgs, output: &Output) -> Result<Exit, Failure> {
+    let Output {
+        color,
+        verbose,
+        quiet,
+        ref actions,
+    } = *output;
     let m = super::load(&args.manifest)?;
     let envs = select_envs(&m, args)?;
     if args.scenario.is_some() && !envs.iter().any(|e| e.simulator) {
@@ -106,7 +120,6 @@ pub(crate) async fn check(
     // SPEC 8.8: an output that cannot be written does not cost the verdict. The
     // report still goes to stdout, and then the run exits 4 naming what failed.
     let mut output_error = write_files(args, &reports).err();
-    let actions = report::github::ActionsEnv::from_env();
     if let Some(path) = &actions.step_summary
         && let Err(e) = report::github::append_step_summary(path, &reports)
     {
@@ -141,17 +154,21 @@ pub fn exit_for(verdict: Verdict) -> Exit {
 }
 
 fn select_envs(m: &Manifest, args: &CheckArgs) -> Result<Vec<EnvSpec>, Failure> {
-    if args.all_envs {
+    let selection = &args.envs;
+    // `-e "a, b"` and a trailing comma are forgiven, as they always were.
+    let names: Vec<&str> = selection
+        .env
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if selection.all_envs {
         // A GOLIVE_ENV inherited from the environment yields to the flag; an --env
         // typed next to --all-envs is a contradiction.
-        let from_variable = std::env::var("GOLIVE_ENV").ok();
-        if let Some(env) = args
-            .env
-            .as_ref()
-            .filter(|e| from_variable.as_ref() != Some(*e))
-        {
+        if !selection.env_from_variable && !selection.env.is_empty() {
             return Err(usage(format!(
-                "--env {env} and --all-envs contradict each other; give one of them"
+                "--env {} and --all-envs contradict each other; give one of them",
+                selection.env.join(",")
             )));
         }
         if m.envs.is_empty() {
@@ -162,14 +179,6 @@ fn select_envs(m: &Manifest, args: &CheckArgs) -> Result<Vec<EnvSpec>, Failure> 
         }
         return Ok(m.envs.clone());
     }
-    let names: Vec<&str> = match args.env.as_deref() {
-        Some(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect(),
-        None => Vec::new(),
-    };
     if names.is_empty() {
         return Ok(vec![super::pick_env(m, None)?.clone()]);
     }
@@ -190,15 +199,14 @@ async fn prepare(
     today: jiff::civil::Date,
     several: bool,
 ) -> Result<Prepared, Failure> {
-    let scenario = match (env.simulator, &args.scenario, &env.scenario) {
+    let scenario = match (env.simulator, args.scenario, &env.scenario) {
         (false, _, _) => Scenario::Healthy,
-        (true, Some(s), _) | (true, None, Some(s)) => {
-            Scenario::parse(s).ok_or_else(|| super::unknown_scenario(s))?
-        }
+        (true, Some(s), _) => s,
+        (true, None, Some(s)) => Scenario::parse(s).ok_or_else(|| super::unknown_scenario(s))?,
         (true, None, None) => Scenario::Healthy,
     };
-    let planned =
-        runner::plan(m, &env.name, &args.only, &args.skip).map_err(|e| usage(e.to_string()))?;
+    let planned = runner::plan(m, &env.name, &args.run.only, &args.run.skip)
+        .map_err(|e| usage(e.to_string()))?;
     if !planned.iter().any(|p| p.skip.is_none()) && !several {
         // A gate that checked nothing must not say "ready".
         return Err(usage(format!(
@@ -365,10 +373,10 @@ pub(crate) async fn run_once(
 /// How a run of `args` runs.
 fn run_options(args: &CheckArgs, today: jiff::civil::Date) -> RunOptions {
     RunOptions {
-        jobs: usize::from(args.jobs),
+        jobs: usize::from(args.run.jobs),
         timeout: args.timeout,
-        strict: args.strict,
-        use_waivers: !args.no_waivers,
+        strict: args.run.strict,
+        use_waivers: !args.run.no_waivers,
         today,
     }
 }

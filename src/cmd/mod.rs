@@ -30,16 +30,53 @@ use std::path::Path;
 use crate::cli::{Cli, ColorChoice, Command, ManifestArgs, ReportCommand, WebhookCommand};
 use crate::exit::Exit;
 use crate::manifest::{self, Manifest};
+use crate::report::github::ActionsEnv;
+use crate::report::human::Painter;
 use crate::sim::Scenario;
+
+/// What golive reads from the process environment for its own behaviour: read
+/// once, here, and passed down. (`GOLIVE_*` flag defaults are clap's; a secret's
+/// `env:NAME` and the `client_retry` command's `PATH` are read where they are
+/// features.)
+struct ProcessEnv {
+    /// `NO_COLOR` is set and not empty.
+    no_color: bool,
+    /// `CLICOLOR_FORCE` is set, not empty and not `0`.
+    clicolor_force: bool,
+    /// `GITHUB_ACTIONS` and `GITHUB_STEP_SUMMARY`.
+    actions: ActionsEnv,
+}
+
+impl ProcessEnv {
+    fn read() -> Self {
+        ProcessEnv {
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            clicolor_force: std::env::var_os("CLICOLOR_FORCE")
+                .is_some_and(|v| !v.is_empty() && v != "0"),
+            actions: ActionsEnv::from_lookup(|name| std::env::var_os(name)),
+        }
+    }
+
+    /// Whether a stream gets colour: `--color`, then `NO_COLOR`, then a terminal
+    /// (or `CLICOLOR_FORCE`).
+    fn color(&self, choice: ColorChoice, is_terminal: bool) -> bool {
+        match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => !self.no_color && (is_terminal || self.clicolor_force),
+        }
+    }
+}
 
 /// Runs golive with parsed arguments and returns the exit code.
 pub fn run(cli: Cli) -> Exit {
-    let stderr_color = decide_color(cli.color, std::io::stderr().is_terminal());
+    let process = ProcessEnv::read();
+    let stderr_color = process.color(cli.color, std::io::stderr().is_terminal());
     // `golive sim` is the simulator itself: its log is what -v is for. Everywhere
     // else a simulator is embedded, and its server log waits for -vv.
     let embedded_sim = !matches!(cli.command, Command::Sim(_));
     init_logging(cli.verbose, cli.quiet, stderr_color, embedded_sim);
-    let out_color = decide_color(cli.color, std::io::stdout().is_terminal());
+    let out_color = process.color(cli.color, std::io::stdout().is_terminal());
     let result = match cli.command {
         Command::Schema => schema::schema(),
         Command::Explain(args) => explain::explain(&args),
@@ -47,7 +84,13 @@ pub fn run(cli: Cli) -> Exit {
         Command::List(args) => list::list(&args),
         Command::Init(args) => init::init(&args),
         Command::Check(args) => {
-            with_runtime(|| check::check(&args, out_color, cli.verbose, cli.quiet))
+            let output = check::Output {
+                color: out_color,
+                verbose: cli.verbose,
+                quiet: cli.quiet,
+                actions: process.actions,
+            };
+            with_runtime(|| check::check(&args, &output))
         }
         Command::Sim(args) => with_runtime(|| sim::sim_forever(&args)),
         Command::Watch(args) => with_runtime(|| watch::watch(&args)),
@@ -81,13 +124,10 @@ pub fn run(cli: Cli) -> Exit {
     }
 }
 
+/// `error: message`, the label bold red when colour is on.
 fn error_line(message: &str, color: bool) -> String {
-    if color {
-        use colored::Colorize;
-        format!("{} {message}", "error:".red().bold())
-    } else {
-        format!("error: {message}")
-    }
+    let label = Painter::new(color).verdict(anstyle::AnsiColor::Red, "error:");
+    format!("{label} {message}")
 }
 
 fn with_runtime<F, Fut>(f: F) -> Result<Exit, Failure>
@@ -100,20 +140,6 @@ where
         .build()
         .map_err(|e| internal(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(f())
-}
-
-fn decide_color(choice: ColorChoice, is_terminal: bool) -> bool {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let forced = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0");
-    let on = match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => !no_color && (is_terminal || forced),
-    };
-    // `colored` consults its own global switch; golive decides once and passes the
-    // decision down, so the switch is simply left on.
-    colored::control::set_override(true);
-    on
 }
 
 /// The log filter of a verbosity, as `--help` documents it: each level adds detail

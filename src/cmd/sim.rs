@@ -3,12 +3,9 @@
 
 use crate::cli::SimArgs;
 use crate::exit::Exit;
-use crate::sim::{self, Scenario, SimConfig};
+use crate::sim::{self, SimConfig};
 
-use super::{
-    Failure, blank_userinfo, internal, print_stdout, refuse_url_credentials, unknown_scenario,
-    usage,
-};
+use super::{Failure, blank_userinfo, internal, print_stdout, refuse_url_credentials, usage};
 
 /// Runs `golive sim`.
 pub(crate) async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
@@ -24,8 +21,7 @@ pub(crate) async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
         sim::check_webhook_url(url, args.allow_http_loopback_webhook)
             .map_err(|e| usage(format!("--webhook-url: {e}")))?;
     }
-    let scenario =
-        Scenario::parse(&args.scenario).ok_or_else(|| unknown_scenario(&args.scenario))?;
+    let scenario = args.scenario;
     let config = SimConfig {
         listen: args.listen,
         tier: args.tier.into(),

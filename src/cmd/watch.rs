@@ -35,8 +35,9 @@ pub(crate) async fn watch(args: &WatchArgs) -> Result<Exit, Failure> {
     // Selection errors (--only/--skip) and envs that would check nothing are
     // usage errors now, not after the first interval.
     for env in &envs {
-        let planned = crate::runner::plan(&m, &env.name, &check_args.only, &check_args.skip)
-            .map_err(|e| usage(e.to_string()))?;
+        let planned =
+            crate::runner::plan(&m, &env.name, &check_args.run.only, &check_args.run.skip)
+                .map_err(|e| usage(e.to_string()))?;
         if envs.len() == 1 && !planned.iter().any(|p| p.skip.is_none()) {
             return Err(usage(format!(
                 "no check runs for env `{}` (see `golive list -e {}`)",

@@ -136,12 +136,8 @@ pub struct ActionsEnv {
 }
 
 impl ActionsEnv {
-    /// Reads the process environment.
-    pub fn from_env() -> Self {
-        Self::from_lookup(|name| std::env::var_os(name))
-    }
-
-    /// Reads variables through `lookup` (for tests and embedding).
+    /// Reads variables through `lookup`: the command passes the process
+    /// environment, tests their own.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<OsString>) -> Self {
         ActionsEnv {
             annotate: lookup("GITHUB_ACTIONS").is_some_and(|v| v == "true"),

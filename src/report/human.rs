@@ -41,7 +41,7 @@
 
 use std::io::{self, Write};
 
-use colored::Color;
+use anstyle::AnsiColor as Color;
 
 use super::model::{CheckReport, Report, Status, Verdict, WaiverReport};
 use crate::finding::{Finding, Level};
@@ -466,17 +466,28 @@ fn is_empty_evidence(evidence: &serde_json::Value) -> bool {
 
 /// Applies ANSI styling when colour is on, and returns text untouched when off.
 ///
-/// Escapes are written here rather than through `colored::ColoredString`'s
-/// `Display`, which consults process-global state (`NO_COLOR`, `CLICOLOR`, the
-/// tty check on stdout, `set_override`): the caller's decision must be the only
-/// one, e.g. `--color always` into a pipe. Colour codes come from
-/// [`colored::Color`]. Text is padded *before* painting so columns stay aligned.
+/// The caller's decision is the only one (no global switch, no environment), e.g.
+/// `--color always` into a pipe. Colours are [`anstyle::AnsiColor`]s; the escapes
+/// are written here as one SGR sequence per span (`ESC[1;32m`), the bytes golive
+/// has always written, where `anstyle`'s own rendering would write one sequence
+/// per effect. Text is padded *before* painting so columns stay aligned.
 #[derive(Debug, Clone, Copy)]
-struct Painter {
+pub(crate) struct Painter {
     color: bool,
 }
 
+/// The SGR foreground code of `color`: 30-37, or 90-97 for the bright ones.
+fn fg_code(color: Color) -> u8 {
+    let n = color as u8;
+    if n < 8 { 30 + n } else { 90 + n - 8 }
+}
+
 impl Painter {
+    /// Paints when `color` is set, and leaves text untouched otherwise.
+    pub(crate) fn new(color: bool) -> Self {
+        Painter { color }
+    }
+
     /// Wraps `text` in the SGR sequence `codes` (e.g. `1;32`).
     fn sgr(self, codes: &str, text: &str) -> String {
         if self.color && !text.is_empty() {
@@ -495,12 +506,12 @@ impl Painter {
     }
 
     fn fg(self, color: Color, text: &str) -> String {
-        self.sgr(&color.to_fg_str(), text)
+        self.sgr(&fg_code(color).to_string(), text)
     }
 
-    /// Bold and coloured: the verdict must stand out.
-    fn verdict(self, color: Color, text: &str) -> String {
-        self.sgr(&format!("1;{}", color.to_fg_str()), text)
+    /// Bold and coloured: the verdict (or an error) must stand out.
+    pub(crate) fn verdict(self, color: Color, text: &str) -> String {
+        self.sgr(&format!("1;{}", fg_code(color)), text)
     }
 
     /// A status's own style: pass green, warn yellow, fail red, error magenta,
@@ -514,7 +525,7 @@ impl Painter {
             Status::Waived => Color::Cyan,
             Status::Skip => return self.dim(text),
         };
-        self.sgr(&format!("1;{}", color.to_fg_str()), text)
+        self.sgr(&format!("1;{}", fg_code(color)), text)
     }
 }
 
