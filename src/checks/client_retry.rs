@@ -172,7 +172,7 @@ pub async fn run(spec: &ClientRetrySpec, ctx: &CheckContext) -> CheckOutcome {
         upstream,
         phase: plan.phases[0].clone(),
         extra_roots,
-        log_requests: false,
+        request_lines: None,
     })
     .await
     {
