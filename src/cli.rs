@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
+pub use crate::report::Format;
 use crate::scenario::Scenario;
 
 /// Is this Octopus Cards API integration ready for production?
@@ -564,23 +565,6 @@ pub enum ColorChoice {
     Always,
     /// Never colour.
     Never,
-}
-
-/// `--format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// A coloured report for people.
-    Human,
-    /// The versioned JSON report (see `golive schema`).
-    Json,
-    /// JUnit XML: one testsuite per environment, one testcase per check.
-    Junit,
-    /// GitHub Actions workflow commands (annotations) per finding.
-    Github,
-    /// A Markdown go-live board to paste into a ticket.
-    Markdown,
-    /// OpenMetrics text for the node_exporter textfile collector or a Pushgateway.
-    Prometheus,
 }
 
 /// `--tier`.

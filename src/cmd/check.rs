@@ -19,7 +19,7 @@ use crate::exit::Exit;
 use crate::manifest::{self, EnvSpec, Manifest};
 use crate::octopus::{ClientConfig, OctopusClient};
 use crate::report::github::ActionsEnv;
-use crate::report::{self, Environment, MultiReport, Report, Status, Tool, Verdict};
+use crate::report::{self, Environment, Report, Status, Tool};
 use crate::runner::{self, Planned, Progress, RunOptions};
 use crate::secret::{SecretError, SecretRef};
 use crate::sim::{self, Scenario, SimConfig, SimHandle};
@@ -115,7 +115,7 @@ pub(crate) async fn check(args: &CheckArgs, output: &Output) -> Result<Exit, Fai
         .collect::<Result<Vec<Report>, _>>()
         .map_err(|e| internal(e.to_string()))?;
     let verdict = report::multi::worst(reports.iter().map(|r| r.verdict));
-    let exit = exit_for(verdict);
+    let exit = Exit::from(verdict);
 
     // SPEC 8.8: an output that cannot be written does not cost the verdict. The
     // report still goes to stdout, and then the run exits 4 naming what failed.
@@ -135,21 +135,17 @@ pub(crate) async fn check(args: &CheckArgs, output: &Output) -> Result<Exit, Fai
         eprint!("{}", String::from_utf8_lossy(&buf));
     }
     let mut buf = Vec::new();
-    render(args.format, &reports, color, verbose, &mut buf)
-        .map_err(|e| internal(format!("cannot render the report: {e}")))?;
+    report::render(
+        args.format,
+        &reports,
+        &report::human::HumanOptions { color, verbose },
+        &mut buf,
+    )
+    .map_err(|e| internal(format!("cannot render the report: {e}")))?;
     print_stdout(&String::from_utf8_lossy(&buf))?;
     match output_error {
         Some(e) => Err(e),
         None => Ok(exit),
-    }
-}
-
-/// The exit code of a verdict.
-pub fn exit_for(verdict: Verdict) -> Exit {
-    match verdict {
-        Verdict::Ready => Exit::Ready,
-        Verdict::NotReady => Exit::NotReady,
-        Verdict::Inconclusive => Exit::Inconclusive,
     }
 }
 
@@ -423,63 +419,9 @@ async fn run_env(
             .map_or_else(|_| started_at.to_string(), |t| t.to_string()),
         duration_ms: clock.elapsed().as_millis() as u64,
         verdict,
-        exit_code: exit_for(verdict).code(),
+        exit_code: verdict.exit_code(),
         summary: Report::summarize(&checks),
         checks,
-    }
-}
-
-/// Renders `reports` in `format`.
-pub fn render(
-    format: Format,
-    reports: &[Report],
-    color: bool,
-    verbose: u8,
-    out: &mut Vec<u8>,
-) -> std::io::Result<()> {
-    match format {
-        Format::Human => {
-            for (i, r) in reports.iter().enumerate() {
-                if i > 0 {
-                    out.push(b'\n');
-                }
-                report::human::render(r, out, &report::human::HumanOptions { color, verbose })?;
-            }
-            if reports.len() > 1 {
-                let verdict = report::multi::worst(reports.iter().map(|r| r.verdict));
-                let word = match verdict {
-                    Verdict::Ready => "READY",
-                    Verdict::NotReady => "NOT READY",
-                    Verdict::Inconclusive => "INCONCLUSIVE",
-                };
-                let simulated = if reports.iter().all(|r| r.environment.simulator) {
-                    " (simulated)"
-                } else {
-                    ""
-                };
-                out.extend_from_slice(
-                    format!(
-                        "\nOverall: {word}{simulated} — worst of {} environments (exit {})\n",
-                        reports.len(),
-                        exit_for(verdict).code()
-                    )
-                    .as_bytes(),
-                );
-            }
-            Ok(())
-        }
-        Format::Json => match reports {
-            [one] => report::json::render(one, out),
-            many => {
-                serde_json::to_writer_pretty(&mut *out, &MultiReport::from_reports(many.to_vec()))?;
-                out.push(b'\n');
-                Ok(())
-            }
-        },
-        Format::Junit => report::junit::render(reports, out),
-        Format::Github => report::github::render(reports, out),
-        Format::Markdown => report::markdown::render(reports, out),
-        Format::Prometheus => report::prometheus::render(reports, out),
     }
 }
 
@@ -525,7 +467,8 @@ fn write_files(args: &CheckArgs, reports: &[Report]) -> Result<(), Failure> {
     for (_, path, format) in report_paths(args) {
         if let Some(path) = path {
             let mut buf = Vec::new();
-            let written = render(format, reports, false, 0, &mut buf)
+            let plain = report::human::HumanOptions::default();
+            let written = report::render(format, reports, &plain, &mut buf)
                 .map_err(|e| internal(format!("cannot render {}: {e}", path.display())))
                 .and_then(|()| write_file(path, &buf));
             if let Err(e) = written {

@@ -18,7 +18,7 @@ pub(crate) fn merge(args: &MergeArgs, color: bool, verbose: u8) -> Result<Exit, 
     let merged = report::merge::merge(&inputs).map_err(|e| usage(e.to_string()))?;
     // Reports read from files are untrusted text like any other.
     let merged = report::secure::secure(merged).map_err(|e| internal(e.to_string()))?;
-    let exit = super::check::exit_for(merged.verdict);
+    let exit = Exit::from(merged.verdict);
     let mut buf = Vec::new();
     let rendered = match args.format {
         MergeFormat::Json => serde_json::to_writer_pretty(&mut buf, &merged)
@@ -28,12 +28,10 @@ pub(crate) fn merge(args: &MergeArgs, color: bool, verbose: u8) -> Result<Exit, 
             let sources: Vec<String> = inputs.iter().map(|(label, _)| label.clone()).collect();
             report::markdown::render_merged(&merged, &sources, &mut buf)
         }
-        MergeFormat::Human => super::check::render(
-            crate::cli::Format::Human,
+        MergeFormat::Human => report::human::render_many(
             &merged.reports,
-            color,
-            verbose,
             &mut buf,
+            &report::human::HumanOptions { color, verbose },
         ),
     };
     rendered.map_err(|e| internal(format!("cannot render the merged report: {e}")))?;

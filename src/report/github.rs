@@ -89,12 +89,7 @@ pub fn render(reports: &[Report], out: &mut dyn Write) -> io::Result<()> {
             )
         })
         .collect();
-    let headline = match verdict {
-        super::model::Verdict::Ready => "READY",
-        super::model::Verdict::NotReady => "NOT READY",
-        super::model::Verdict::Inconclusive => "INCONCLUSIVE",
-    };
-    let mut message = format!("{headline} (exit {})", verdict.exit_code());
+    let mut message = format!("{} (exit {})", verdict.headline(), verdict.exit_code());
     // SPEC 8.1: a verdict reached against golive's simulator says so.
     if !reports.is_empty() && reports.iter().all(|r| r.environment.simulator) {
         message.push_str(", simulated");

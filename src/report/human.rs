@@ -86,12 +86,12 @@ pub fn render(report: &Report, out: &mut dyn Write, opts: &HumanOptions) -> io::
 
 /// Writes the human report of every report in `reports` (one per environment),
 /// a blank line between them; with more than one, a last line gives the
-/// overall (worst) verdict and each environment's:
+/// overall (worst) verdict:
 ///
 /// ```text
-/// OVERALL: NOT READY — production not ready, sandbox ready (exit 1)
+/// Overall: NOT READY — worst of 2 environments (exit 1)
 /// ```
-pub fn render_all(reports: &[Report], out: &mut dyn Write, opts: &HumanOptions) -> io::Result<()> {
+pub fn render_many(reports: &[Report], out: &mut dyn Write, opts: &HumanOptions) -> io::Result<()> {
     for (i, report) in reports.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
@@ -101,51 +101,20 @@ pub fn render_all(reports: &[Report], out: &mut dyn Write, opts: &HumanOptions) 
     if reports.len() < 2 {
         return Ok(());
     }
-    let paint = Painter { color: opts.color };
     let verdict = super::multi::worst(reports.iter().map(|r| r.verdict));
-    let per_env: Vec<String> = reports
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {}{}",
-                r.environment.name,
-                r.verdict.as_str().replace('_', " "),
-                if r.environment.simulator {
-                    " (simulated)"
-                } else {
-                    ""
-                }
-            )
-        })
-        .collect();
-    let line = format!(
-        "OVERALL: {} — {}",
-        verdict_headline(verdict),
-        per_env.join(", ")
-    );
-    writeln!(out)?;
+    // SPEC 8.1: a simulator's READY is not Octopus's.
+    let simulated = if reports.iter().all(|r| r.environment.simulator) {
+        " (simulated)"
+    } else {
+        ""
+    };
     writeln!(
         out,
-        "{} {}",
-        paint.verdict(verdict_color(verdict), &line),
-        paint.dim(&format!("(exit {})", verdict.exit_code()))
+        "\nOverall: {}{simulated} — worst of {} environments (exit {})",
+        verdict.headline(),
+        reports.len(),
+        verdict.exit_code()
     )
-}
-
-fn verdict_headline(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Ready => "READY",
-        Verdict::NotReady => "NOT READY",
-        Verdict::Inconclusive => "INCONCLUSIVE",
-    }
-}
-
-fn verdict_color(verdict: Verdict) -> Color {
-    match verdict {
-        Verdict::Ready => Color::Green,
-        Verdict::NotReady => Color::Red,
-        Verdict::Inconclusive => Color::Yellow,
-    }
 }
 
 /// `golive 0.1.0 · env production (production) · https://…`, then a blank line.
@@ -343,12 +312,8 @@ fn write_summary(report: &Report, out: &mut dyn Write, paint: Painter) -> io::Re
 fn write_verdict(report: &Report, out: &mut dyn Write, paint: Painter) -> io::Result<()> {
     let failed = blocking_ids(report, |s| matches!(s, Status::Fail | Status::Warn));
     let errored = blocking_ids(report, |s| s == Status::Error);
-    let (headline, color, detail) = match report.verdict {
-        Verdict::Ready => (
-            "READY",
-            Color::Green,
-            "no blocking check failed".to_string(),
-        ),
+    let (color, detail) = match report.verdict {
+        Verdict::Ready => (Color::Green, "no blocking check failed".to_string()),
         Verdict::NotReady => {
             let mut detail = format!(
                 "{} blocking {} failed",
@@ -365,7 +330,7 @@ fn write_verdict(report: &Report, out: &mut dyn Write, paint: Painter) -> io::Re
                     errored.join(", ")
                 ));
             }
-            ("NOT READY", Color::Red, detail)
+            (Color::Red, detail)
         }
         Verdict::Inconclusive => {
             let mut detail = format!(
@@ -376,7 +341,7 @@ fn write_verdict(report: &Report, out: &mut dyn Write, paint: Painter) -> io::Re
             if !errored.is_empty() {
                 detail.push_str(&format!(": {}", errored.join(", ")));
             }
-            ("INCONCLUSIVE", Color::Yellow, detail)
+            (Color::Yellow, detail)
         }
     };
     let waived = if report.summary.waived > 0 {
@@ -390,7 +355,10 @@ fn write_verdict(report: &Report, out: &mut dyn Write, paint: Painter) -> io::Re
     } else {
         ""
     };
-    let line = format!("{headline}{simulated} — {detail}{waived}");
+    let line = format!(
+        "{}{simulated} — {detail}{waived}",
+        report.verdict.headline()
+    );
     writeln!(
         out,
         "{} {}",
@@ -752,17 +720,17 @@ mod tests {
     }
 
     #[test]
-    fn render_all_adds_an_overall_line_for_several() {
+    fn render_many_adds_an_overall_line_for_several() {
         let opts = HumanOptions::default();
         let mut one = Vec::new();
-        render_all(&[fixtures::empty_ready()], &mut one, &opts).unwrap();
+        render_many(&[fixtures::empty_ready()], &mut one, &opts).unwrap();
         assert_eq!(
             one,
             render_to_string(&fixtures::empty_ready(), false, 0).into_bytes()
         );
 
         let mut buf = Vec::new();
-        render_all(
+        render_many(
             &[fixtures::empty_ready(), fixtures::all_statuses()],
             &mut buf,
             &opts,
@@ -774,9 +742,20 @@ mod tests {
             "READY (simulated) — no blocking check failed (exit 0)\n\ngolive 0.1.0 · env production"
         ));
         assert!(
-            text.ends_with(
-                "(exit 1)\n\nOVERALL: NOT READY — sim ready (simulated), production not ready (exit 1)\n"
-            ),
+            text.ends_with("(exit 1)\n\nOverall: NOT READY — worst of 2 environments (exit 1)\n"),
+            "{text}"
+        );
+
+        let mut buf = Vec::new();
+        render_many(
+            &[fixtures::empty_ready(), fixtures::empty_ready()],
+            &mut buf,
+            &opts,
+        )
+        .unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.ends_with("\nOverall: READY (simulated) — worst of 2 environments (exit 0)\n"),
             "{text}"
         );
     }

@@ -7,6 +7,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::exit::Exit;
 use crate::finding::Finding;
 use crate::manifest::Severity;
 use crate::tier::Tier;
@@ -89,12 +90,18 @@ impl Verdict {
     }
 
     /// The process exit code that goes with the verdict: 0, 1 or 3 (SPEC
-    /// section 1).
+    /// section 1), as [`Exit::from`] maps it.
     pub fn exit_code(self) -> i32 {
+        Exit::from(self).code()
+    }
+
+    /// The verdict as a headline for people: `READY`, `NOT READY`,
+    /// `INCONCLUSIVE`.
+    pub fn headline(self) -> &'static str {
         match self {
-            Verdict::Ready => 0,
-            Verdict::NotReady => 1,
-            Verdict::Inconclusive => 3,
+            Verdict::Ready => "READY",
+            Verdict::NotReady => "NOT READY",
+            Verdict::Inconclusive => "INCONCLUSIVE",
         }
     }
 
@@ -105,6 +112,18 @@ impl Verdict {
             Verdict::Ready => 0,
             Verdict::Inconclusive => 1,
             Verdict::NotReady => 2,
+        }
+    }
+}
+
+/// The one mapping from a verdict to the process's exit: every command, report
+/// and exit code field goes through it.
+impl From<Verdict> for Exit {
+    fn from(verdict: Verdict) -> Self {
+        match verdict {
+            Verdict::Ready => Exit::Ready,
+            Verdict::NotReady => Exit::NotReady,
+            Verdict::Inconclusive => Exit::Inconclusive,
         }
     }
 }
