@@ -585,9 +585,29 @@ impl From<TierArg> for crate::tier::Tier {
     }
 }
 
+/// Why a flag's value is refused; clap prints it after the flag and its value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArgError {
+    /// Not a duration.
+    #[error(transparent)]
+    Duration(#[from] crate::duration::DurationError),
+    /// A zero duration where one must pass.
+    #[error("must be longer than zero")]
+    Zero,
+    /// `--async-delay 60s..10s`.
+    #[error("the range's first duration must not exceed the second")]
+    Range,
+    /// An unknown `--scenario`, with its near miss (`; did you mean ...`) if any.
+    #[error("unknown scenario{near} (known: {})", Scenario::names())]
+    Scenario {
+        /// "; did you mean `x`?", or nothing.
+        near: String,
+    },
+}
+
 /// `5s` or `10s..60s` (min at most max).
-fn parse_delay_range(s: &str) -> Result<(std::time::Duration, std::time::Duration), String> {
-    let one = |t: &str| crate::duration::parse(t.trim()).map_err(|e| e.to_string());
+fn parse_delay_range(s: &str) -> Result<(std::time::Duration, std::time::Duration), ArgError> {
+    let one = |t: &str| crate::duration::parse(t.trim());
     let (lo, hi) = match s.split_once("..") {
         Some((a, b)) => (one(a)?, one(b)?),
         None => {
@@ -596,26 +616,25 @@ fn parse_delay_range(s: &str) -> Result<(std::time::Duration, std::time::Duratio
         }
     };
     if lo > hi {
-        return Err("the range's first duration must not exceed the second".into());
+        return Err(ArgError::Range);
     }
     Ok((lo, hi))
 }
 
 /// A `--scenario` name; an unknown one is refused with its near miss and every
 /// scenario.
-fn parse_scenario(s: &str) -> Result<Scenario, String> {
-    Scenario::parse(s).ok_or_else(|| {
-        let near = crate::manifest::suggest(s, Scenario::ALL.iter().map(|(_, n, _)| *n))
+fn parse_scenario(s: &str) -> Result<Scenario, ArgError> {
+    Scenario::parse(s).ok_or_else(|| ArgError::Scenario {
+        near: crate::manifest::suggest(s, Scenario::ALL.iter().map(|(_, n, _)| *n))
             .map(|near| format!("; did you mean `{near}`?"))
-            .unwrap_or_default();
-        format!("unknown scenario{near} (known: {})", Scenario::names())
+            .unwrap_or_default(),
     })
 }
 
-fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let d = crate::duration::parse(s).map_err(|e| e.to_string())?;
+fn parse_duration(s: &str) -> Result<std::time::Duration, ArgError> {
+    let d = crate::duration::parse(s)?;
     if d.is_zero() {
-        return Err("must be longer than zero".into());
+        return Err(ArgError::Zero);
     }
     Ok(d)
 }

@@ -233,20 +233,32 @@ async fn report_json(AxumState(state): AxumState<Shared>) -> Response {
     }
 }
 
+/// A production env watched more often than [`PRODUCTION_MIN_INTERVAL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "--interval {}: env `{env}` is production, which is watched at most every {} \
+     (each run makes real API calls against the live integration's quotas)",
+    crate::duration::format(*.interval),
+    crate::duration::format(PRODUCTION_MIN_INTERVAL)
+)]
+pub struct IntervalTooShort {
+    /// The interval asked for.
+    pub interval: Duration,
+    /// The production env.
+    pub env: String,
+}
+
 /// Refuses what a watch must not do before anything runs: a production env at
 /// an interval under [`PRODUCTION_MIN_INTERVAL`].
-pub fn check_interval(envs: &[EnvSpec], interval: Duration) -> Result<(), String> {
+pub fn check_interval(envs: &[EnvSpec], interval: Duration) -> Result<(), IntervalTooShort> {
     match envs
         .iter()
         .find(|e| e.tier == Tier::Production && !e.simulator)
     {
-        Some(env) if interval < PRODUCTION_MIN_INTERVAL => Err(format!(
-            "--interval {}: env `{}` is production, which is watched at most every {} \
-             (each run makes real API calls against the live integration's quotas)",
-            crate::duration::format(interval),
-            env.name,
-            crate::duration::format(PRODUCTION_MIN_INTERVAL),
-        )),
+        Some(env) if interval < PRODUCTION_MIN_INTERVAL => Err(IntervalTooShort {
+            interval,
+            env: env.name.clone(),
+        }),
         _ => Ok(()),
     }
 }

@@ -91,7 +91,9 @@ pub async fn run(spec: &ClientRetrySpec, ctx: &CheckContext) -> CheckOutcome {
                 t.name()
             ))
         } else {
-            proxy::check_upstream(&t.base_url).err()
+            proxy::check_upstream(&t.base_url)
+                .err()
+                .map(|e| e.to_string())
         };
         if let Some(why) = refusal {
             out.findings

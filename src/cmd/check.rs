@@ -414,9 +414,7 @@ async fn run_env(
             base_url,
             simulator: p.env.simulator,
         },
-        started_at: started_at
-            .round(jiff::Unit::Second)
-            .map_or_else(|_| started_at.to_string(), |t| t.to_string()),
+        started_at: started_at.round(jiff::Unit::Second).unwrap_or(started_at),
         duration_ms: clock.elapsed().as_millis() as u64,
         verdict,
         exit_code: verdict.exit_code(),

@@ -26,7 +26,7 @@ pub(crate) async fn watch(args: &WatchArgs) -> Result<Exit, Failure> {
     let m: Manifest = super::load(&args.manifest)?;
     let check_args = args.check_args();
     let envs = super::check::selected_envs(&m, &check_args)?;
-    check_interval(&envs, args.interval).map_err(usage)?;
+    check_interval(&envs, args.interval).map_err(|e| usage(e.to_string()))?;
     if args.scenario.is_some() && !envs.iter().any(|e| e.simulator) {
         return Err(usage(
             "--scenario applies only to an env with `simulator = true`",

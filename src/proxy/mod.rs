@@ -108,25 +108,50 @@ pub struct ProxyConfig {
     pub request_lines: Option<RequestLines>,
 }
 
+/// Why an upstream is refused, or `--upstream` cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    /// The production API, however spelled.
+    #[error(
+        "{0} is the production Octopus API; golive injects faults only in front of the sandbox ({sandbox}) or its simulator",
+        sandbox = Tier::Sandbox.canonical_url()
+    )]
+    Production(Url),
+    /// Plain `http://` to a host that is not loopback.
+    #[error(
+        "{0} is plain http:// to a host that is not loopback; the client's credentials would cross the network in clear text"
+    )]
+    PlainHttp(Url),
+    /// Neither `http` nor `https`.
+    #[error("{0}: unsupported scheme `{1}` (use https://)")]
+    Scheme(Url, String),
+    /// `--upstream` is neither `sim` nor an absolute URL.
+    #[error(
+        "`{input}` is neither `sim` nor an absolute URL ({reason}), e.g. https://sandbox-api.octopuscards.io"
+    )]
+    NotAUrl {
+        /// What was given.
+        input: String,
+        /// Why it does not parse.
+        reason: String,
+    },
+    /// `--upstream` is a URL, but not an http(s) one with a host.
+    #[error("`{0}` must be an http(s) URL with a host, or `sim`")]
+    NotHttp(String),
+}
+
 /// Why an upstream is refused: the proxy fronts only the sandbox or the simulator,
 /// and never relays credentials over plain HTTP to a host that is not loopback.
-pub fn check_upstream(url: &Url) -> Result<(), String> {
+pub fn check_upstream(url: &Url) -> Result<(), UpstreamError> {
     // However it is spelled (`API.octopuscards.io.`): SPEC 8.4.
     if Tier::of_host(url) == Some(Tier::Production) {
-        return Err(format!(
-            "{url} is the production Octopus API; golive injects faults only in front of the sandbox ({}) or its simulator",
-            Tier::Sandbox.canonical_url()
-        ));
+        return Err(UpstreamError::Production(url.clone()));
     }
     match url.scheme() {
         "https" => Ok(()),
         "http" if is_loopback_host(url) => Ok(()),
-        "http" => Err(format!(
-            "{url} is plain http:// to a host that is not loopback; the client's credentials would cross the network in clear text"
-        )),
-        other => Err(format!(
-            "{url}: unsupported scheme `{other}` (use https://)"
-        )),
+        "http" => Err(UpstreamError::PlainHttp(url.clone())),
+        other => Err(UpstreamError::Scheme(url.clone(), other.to_string())),
     }
 }
 
@@ -140,20 +165,19 @@ pub enum Upstream {
 }
 
 impl std::str::FromStr for Upstream {
-    type Err = String;
+    type Err = UpstreamError;
 
     /// `sim`, or an absolute `http(s)` URL.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s == "sim" {
             return Ok(Upstream::Sim);
         }
-        let url = Url::parse(s).map_err(|e| {
-            format!("`{s}` is neither `sim` nor an absolute URL ({e}), e.g. https://sandbox-api.octopuscards.io")
+        let url = Url::parse(s).map_err(|e| UpstreamError::NotAUrl {
+            input: s.to_string(),
+            reason: e.to_string(),
         })?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(format!(
-                "`{s}` must be an http(s) URL with a host, or `sim`"
-            ));
+            return Err(UpstreamError::NotHttp(s.to_string()));
         }
         Ok(Upstream::Url(url))
     }

@@ -31,7 +31,8 @@ pub struct Report {
     /// The environment that was checked.
     pub environment: Environment,
     /// When the run started, RFC 3339 UTC.
-    pub started_at: String,
+    #[schemars(with = "String")]
+    pub started_at: jiff::Timestamp,
     /// Wall time of the whole run in milliseconds.
     pub duration_ms: u64,
     /// The overall answer.

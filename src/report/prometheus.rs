@@ -127,8 +127,11 @@ pub fn render(reports: &[Report], out: &mut dyn Write) -> io::Result<()> {
         &mut text,
         "golive_run_timestamp_seconds",
         "When the run started, as Unix time in seconds.",
-        runs.iter().filter_map(|run| {
-            unix_seconds(&run.report.started_at).map(|t| (labels(&[("env", run.env)]), t))
+        runs.iter().map(|run| {
+            (
+                labels(&[("env", run.env)]),
+                unix_seconds(run.report.started_at),
+            )
         }),
     );
     family(
@@ -301,10 +304,9 @@ fn number(x: f64) -> String {
     }
 }
 
-/// An RFC 3339 time as Unix seconds (fractional when it has milliseconds).
-fn unix_seconds(rfc3339: &str) -> Option<String> {
-    let ts: jiff::Timestamp = rfc3339.trim().parse().ok()?;
-    Some(number(ts.as_millisecond() as f64 / 1000.0))
+/// A time as Unix seconds (fractional when it has milliseconds).
+fn unix_seconds(ts: jiff::Timestamp) -> String {
+    number(ts.as_millisecond() as f64 / 1000.0)
 }
 
 /// `evidence.balance` and `evidence.currency` of a `wallet` check.
@@ -323,7 +325,8 @@ fn cert_expiry(check: &CheckReport) -> Option<String> {
         return None;
     }
     let not_after = check.evidence.pointer("/tls/not_after")?.as_str()?;
-    unix_seconds(not_after)
+    let ts: jiff::Timestamp = not_after.trim().parse().ok()?;
+    Some(unix_seconds(ts))
 }
 
 #[cfg(test)]
