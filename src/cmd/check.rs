@@ -244,12 +244,7 @@ async fn prepare(
         None
     };
     let (base_url, api_key, api_secret) = match &sim {
-        Some(h) => (
-            reqwest::Url::parse(&h.base_url())
-                .map_err(|e| internal(format!("simulator URL: {e}")))?,
-            Ok(h.api_key().clone()),
-            Ok(h.api_secret().clone()),
-        ),
+        Some(h) => (h.url(), Ok(h.api_key().clone()), Ok(h.api_secret().clone())),
         None => (
             env.base_url.clone().unwrap_or_else(|| {
                 reqwest::Url::parse(env.tier.canonical_url()).expect("canonical URLs are valid")
@@ -290,7 +285,7 @@ async fn prepare(
             EgressFacts {
                 allowlist: Some(h.allowlist()),
                 egress_ip: Some(manifest::EgressIpSpec::Auto),
-                echo_url: reqwest::Url::parse(&format!("{}/ip", h.base_url())).ok(),
+                echo_url: h.url().join("ip").ok(),
                 extra_roots: Vec::new(),
             },
         ),

@@ -43,8 +43,7 @@ pub(crate) async fn proxy(args: &ProxyArgs) -> Result<Exit, Failure> {
             let handle = sim::start(SimConfig::default())
                 .await
                 .map_err(|e| usage(format!("cannot start the simulator: {e}")))?;
-            let url = reqwest::Url::parse(&handle.base_url()).map_err(|e| usage(e.to_string()))?;
-            (url, Some(handle))
+            (handle.url(), Some(handle))
         }
         Upstream::Url(url) => {
             check_upstream(&url).map_err(|e| usage(format!("--upstream {e}")))?;
