@@ -18,6 +18,7 @@ pub mod faultplan;
 pub mod finding;
 pub mod ksuid;
 pub mod manifest;
+pub mod measure;
 pub mod netclass;
 pub mod octopus;
 pub mod proxy;

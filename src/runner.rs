@@ -335,6 +335,7 @@ fn skipped_report(spec: &CheckSpec, reason: String) -> CheckReport {
         waiver: None,
         attempts: None,
         flaky: false,
+        measures: Default::default(),
     }
 }
 
@@ -379,6 +380,7 @@ fn build_report(
         waiver: None,
         attempts: None,
         flaky: false,
+        measures: outcome.measures,
     }
 }
 

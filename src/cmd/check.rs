@@ -111,7 +111,7 @@ pub(crate) async fn check(args: &CheckArgs, output: &Output) -> Result<Exit, Fai
     // Nothing is rendered that has not been through the last gate.
     let reports = reports
         .into_iter()
-        .map(report::secure::secure)
+        .map(report::secure::secure_report)
         .collect::<Result<Vec<Report>, _>>()
         .map_err(|e| internal(e.to_string()))?;
     let verdict = report::multi::worst(reports.iter().map(|r| r.verdict));
@@ -358,7 +358,7 @@ pub(crate) async fn run_once(
     }
     let opts = run_options(args, today);
     let report = run_env(p, m, &opts, None).await;
-    report::secure::secure(report).map_err(|e| internal(e.to_string()))
+    report::secure::secure_report(report).map_err(|e| internal(e.to_string()))
 }
 
 /// How a run of `args` runs.

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::exit::Exit;
 use crate::finding::Finding;
 use crate::manifest::Severity;
+use crate::measure::Measures;
 use crate::tier::Tier;
 
 /// The report format version. Bumped only on incompatible changes.
@@ -215,6 +216,12 @@ pub struct CheckReport {
     /// The check passed only after a re-run: it works, but not every time.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub flaky: bool,
+    /// Typed measurements for the Prometheus renderer, filled where the report is
+    /// built from the check's outcome. Not in the JSON report (the same facts
+    /// are in `evidence`); a report read back from JSON has none.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub measures: Measures,
 }
 
 impl CheckReport {
