@@ -2,7 +2,7 @@
 //! secrets, API client), runs them concurrently, and renders every requested format.
 //!
 //! One environment gives one [`Report`]; several (`--env a,b`, `--all-envs`) give a
-//! [`MultiReport`] whose verdict and exit code are the worst of them. Secrets are
+//! [`crate::report::MultiReport`] whose verdict and exit code are the worst of them. Secrets are
 //! resolved here, only for the environments being checked, and every resolved value
 //! is scrubbed from the reports before anything is rendered.
 

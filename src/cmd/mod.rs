@@ -1,7 +1,7 @@
 //! The commands: one file per subcommand, and what they share.
 //!
 //! [`run`] dispatches parsed arguments to a command and turns its result into an
-//! exit code. This module also holds what every command shares: the [`Failure`]
+//! exit code. This module also holds what every command shares: the `Failure`
 //! that ends a command before (or instead of) a report, with its exit code;
 //! loading the manifest and picking an env with messages that say what is wrong;
 //! printing to stdout; the log set-up and the colour decision. Errors that mean
