@@ -3,7 +3,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+pub use crate::report::Format;
+use crate::scenario::Scenario;
 
 /// Is this Octopus Cards API integration ready for production?
 ///
@@ -45,6 +49,33 @@ pub struct Cli {
     /// Only errors on stderr; no progress display.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+}
+
+impl Cli {
+    /// Parses the process's arguments as [`Parser::parse`] does (a bad command line
+    /// exits 2 with clap's message), and notes which values came from the
+    /// environment rather than the command line.
+    pub fn parse_args() -> Cli {
+        let matches = <Cli as CommandFactory>::command().get_matches();
+        Cli::from_matches(&matches)
+            .unwrap_or_else(|e| e.format(&mut <Cli as CommandFactory>::command()).exit())
+    }
+
+    /// The arguments in `matches`, with [`EnvSelection::env_from_variable`] set.
+    pub fn from_matches(matches: &ArgMatches) -> Result<Cli, clap::Error> {
+        let mut cli = <Cli as FromArgMatches>::from_arg_matches(matches)?;
+        let from_variable = |name: &str| {
+            matches
+                .subcommand_matches(name)
+                .is_some_and(|m| m.value_source("env") == Some(ValueSource::EnvVariable))
+        };
+        match &mut cli.command {
+            Command::Check(args) => args.envs.env_from_variable = from_variable("check"),
+            Command::Watch(args) => args.envs.env_from_variable = from_variable("watch"),
+            _ => {}
+        }
+        Ok(cli)
+    }
 }
 
 /// The subcommands.
@@ -269,7 +300,7 @@ pub struct WebhookSendArgs {
 }
 
 /// `--manifest`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ManifestArgs {
     /// The checks manifest.
     #[arg(
@@ -322,38 +353,35 @@ pub struct ListArgs {
     pub env: Option<String>,
 }
 
-/// Arguments of `golive check`.
-#[derive(Debug, Args)]
-pub struct CheckArgs {
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub manifest: ManifestArgs,
-
+/// Which environments a run covers: `--env` and `--all-envs`, shared by `golive
+/// check` and `golive watch` (whose help words them for a watch).
+#[derive(Debug, Clone, Default, Args)]
+pub struct EnvSelection {
     /// The environment(s) to check, comma separated (default: the manifest's
     /// default_env). Several run concurrently; the exit code is the worst verdict.
-    #[arg(short, long, value_name = "NAME[,NAME...]", env = "GOLIVE_ENV")]
-    pub env: Option<String>,
+    #[arg(
+        short,
+        long,
+        value_name = "NAME[,NAME...]",
+        env = "GOLIVE_ENV",
+        value_delimiter = ','
+    )]
+    pub env: Vec<String>,
 
     /// Check every env of the manifest, concurrently (overrides GOLIVE_ENV).
     #[arg(long)]
     pub all_envs: bool,
 
-    /// Report format on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Whether `env` came from GOLIVE_ENV rather than the command line (filled in
+    /// by [`Cli::parse_args`] from clap's value source).
+    #[arg(skip)]
+    pub env_from_variable: bool,
+}
 
-    /// Also write the JSON report to this file.
-    #[arg(long, value_name = "PATH")]
-    pub report_json: Option<PathBuf>,
-
-    /// Also write a JUnit XML report to this file (one testsuite per env).
-    #[arg(long, value_name = "PATH")]
-    pub report_junit: Option<PathBuf>,
-
-    /// Also write the Markdown go-live board to this file.
-    #[arg(long, value_name = "PATH")]
-    pub report_markdown: Option<PathBuf>,
-
+/// Which checks run, and how: shared by `golive check` and `golive watch`
+/// (whose help words some of them for a watch).
+#[derive(Debug, Clone, Args)]
+pub struct RunFlags {
     /// Run only these checks (an id or a tag; repeatable).
     #[arg(long, value_name = "ID|TAG")]
     pub only: Vec<String>,
@@ -373,6 +401,38 @@ pub struct CheckArgs {
     /// How many checks run at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: u16,
+}
+
+/// Arguments of `golive check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub manifest: ManifestArgs,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub envs: EnvSelection,
+
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Also write the JSON report to this file.
+    #[arg(long, value_name = "PATH")]
+    pub report_json: Option<PathBuf>,
+
+    /// Also write a JUnit XML report to this file (one testsuite per env).
+    #[arg(long, value_name = "PATH")]
+    pub report_junit: Option<PathBuf>,
+
+    /// Also write the Markdown go-live board to this file.
+    #[arg(long, value_name = "PATH")]
+    pub report_markdown: Option<PathBuf>,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub run: RunFlags,
 
     /// Time budget of the whole run, e.g. 30s or 2m (each check also has its own timeout).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -380,25 +440,29 @@ pub struct CheckArgs {
 
     /// For an env with `simulator = true`: the simulator scenario to run
     /// (see `golive sim --help` for the list).
-    #[arg(long, value_name = "NAME")]
-    pub scenario: Option<String>,
+    #[arg(long, value_name = "NAME", value_parser = parse_scenario)]
+    pub scenario: Option<Scenario>,
 }
 
 /// Arguments of `golive watch`.
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("env", |a| a.help(
+        "The environment(s) to watch, comma separated (default: the manifest's default_env)"
+    )),
+    mut_arg("all_envs", |a| a.help("Watch every env of the manifest (overrides GOLIVE_ENV)")),
+    mut_arg("strict", |a| a.help("Warnings block too (checks of severity info never block)")),
+    mut_arg("no_waivers", |a| a.help("Ignore every [[waiver]]")),
+    mut_arg("jobs", |a| a.help("How many checks of one run are in flight at once")),
+)]
 pub struct WatchArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub manifest: ManifestArgs,
 
-    /// The environment(s) to watch, comma separated (default: the manifest's
-    /// default_env).
-    #[arg(short, long, value_name = "NAME[,NAME...]", env = "GOLIVE_ENV")]
-    pub env: Option<String>,
-
-    /// Watch every env of the manifest (overrides GOLIVE_ENV).
-    #[arg(long)]
-    pub all_envs: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub envs: EnvSelection,
 
     /// Time between two runs of one env; runs of different envs are spread over
     /// it. At least 5m for a production env.
@@ -410,52 +474,29 @@ pub struct WatchArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
     pub listen: SocketAddr,
 
-    /// Run only these checks (an id or a tag; repeatable).
-    #[arg(long, value_name = "ID|TAG")]
-    pub only: Vec<String>,
-
-    /// Do not run these checks (an id or a tag; repeatable).
-    #[arg(long, value_name = "ID|TAG")]
-    pub skip: Vec<String>,
-
-    /// Warnings block too (checks of severity info never block).
-    #[arg(long)]
-    pub strict: bool,
-
-    /// Ignore every [[waiver]].
-    #[arg(long)]
-    pub no_waivers: bool,
-
-    /// How many checks of one run are in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
-    pub jobs: u16,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub run: RunFlags,
 
     /// For an env with `simulator = true`: the simulator scenario to run.
-    #[arg(long, value_name = "NAME")]
-    pub scenario: Option<String>,
+    #[arg(long, value_name = "NAME", value_parser = parse_scenario)]
+    pub scenario: Option<Scenario>,
 }
 
 impl WatchArgs {
     /// The `golive check` that each run performs.
     pub fn check_args(&self) -> CheckArgs {
         CheckArgs {
-            manifest: ManifestArgs {
-                manifest: self.manifest.manifest.clone(),
-            },
-            env: self.env.clone(),
-            all_envs: self.all_envs,
+            manifest: self.manifest.clone(),
+            envs: self.envs.clone(),
             format: Format::Json,
             report_json: None,
             report_junit: None,
             report_markdown: None,
-            only: self.only.clone(),
-            skip: self.skip.clone(),
-            strict: self.strict,
-            no_waivers: self.no_waivers,
-            jobs: self.jobs,
+            run: self.run.clone(),
             // A run never takes longer than the interval it has to fit in.
             timeout: Some(self.interval),
-            scenario: self.scenario.clone(),
+            scenario: self.scenario,
         }
     }
 }
@@ -477,8 +518,8 @@ pub struct SimArgs {
     /// receiver-rejects-duplicates, receiver-slow, receiver-hangs,
     /// receiver-no-replay-check, receiver-rejects-unknown, receiver-down,
     /// receiver-wrong-secret.
-    #[arg(long, value_name = "NAME", default_value = "healthy")]
-    pub scenario: String,
+    #[arg(long, value_name = "NAME", default_value = "healthy", value_parser = parse_scenario)]
+    pub scenario: Scenario,
 
     /// Delay every response by this much, e.g. 200ms (for benchmarks).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -526,23 +567,6 @@ pub enum ColorChoice {
     Never,
 }
 
-/// `--format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// A coloured report for people.
-    Human,
-    /// The versioned JSON report (see `golive schema`).
-    Json,
-    /// JUnit XML: one testsuite per environment, one testcase per check.
-    Junit,
-    /// GitHub Actions workflow commands (annotations) per finding.
-    Github,
-    /// A Markdown go-live board to paste into a ticket.
-    Markdown,
-    /// OpenMetrics text for the node_exporter textfile collector or a Pushgateway.
-    Prometheus,
-}
-
 /// `--tier`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TierArg {
@@ -561,9 +585,29 @@ impl From<TierArg> for crate::tier::Tier {
     }
 }
 
+/// Why a flag's value is refused; clap prints it after the flag and its value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArgError {
+    /// Not a duration.
+    #[error(transparent)]
+    Duration(#[from] crate::duration::DurationError),
+    /// A zero duration where one must pass.
+    #[error("must be longer than zero")]
+    Zero,
+    /// `--async-delay 60s..10s`.
+    #[error("the range's first duration must not exceed the second")]
+    Range,
+    /// An unknown `--scenario`, with its near miss (`; did you mean ...`) if any.
+    #[error("unknown scenario{near} (known: {})", Scenario::names())]
+    Scenario {
+        /// "; did you mean `x`?", or nothing.
+        near: String,
+    },
+}
+
 /// `5s` or `10s..60s` (min at most max).
-fn parse_delay_range(s: &str) -> Result<(std::time::Duration, std::time::Duration), String> {
-    let one = |t: &str| crate::duration::parse(t.trim()).map_err(|e| e.to_string());
+fn parse_delay_range(s: &str) -> Result<(std::time::Duration, std::time::Duration), ArgError> {
+    let one = |t: &str| crate::duration::parse(t.trim());
     let (lo, hi) = match s.split_once("..") {
         Some((a, b)) => (one(a)?, one(b)?),
         None => {
@@ -572,15 +616,25 @@ fn parse_delay_range(s: &str) -> Result<(std::time::Duration, std::time::Duratio
         }
     };
     if lo > hi {
-        return Err("the range's first duration must not exceed the second".into());
+        return Err(ArgError::Range);
     }
     Ok((lo, hi))
 }
 
-fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let d = crate::duration::parse(s).map_err(|e| e.to_string())?;
+/// A `--scenario` name; an unknown one is refused with its near miss and every
+/// scenario.
+fn parse_scenario(s: &str) -> Result<Scenario, ArgError> {
+    Scenario::parse(s).ok_or_else(|| ArgError::Scenario {
+        near: crate::manifest::suggest(s, Scenario::ALL.iter().map(|(_, n, _)| *n))
+            .map(|near| format!("; did you mean `{near}`?"))
+            .unwrap_or_default(),
+    })
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, ArgError> {
+    let d = crate::duration::parse(s)?;
     if d.is_zero() {
-        return Err("must be longer than zero".into());
+        return Err(ArgError::Zero);
     }
     Ok(d)
 }

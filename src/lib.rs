@@ -3,10 +3,11 @@
 //!
 //! Data flows one way: manifest text -> [`manifest::Manifest`] -> planned checks ->
 //! findings -> [`report::Report`] -> renderers -> [`exit::Exit`]. The binary in
-//! `main.rs` only parses arguments and calls [`app::run`].
+//! `main.rs` only parses arguments and calls [`cmd::run`]; [`cmd`] holds one file
+//! per subcommand and is the only module that prints or reads the process
+//! environment for its own settings. Nothing else imports it.
 
 pub mod allowlist;
-pub mod app;
 pub mod checks;
 pub mod cli;
 pub mod cmd;
@@ -17,11 +18,11 @@ pub mod faultplan;
 pub mod finding;
 pub mod ksuid;
 pub mod manifest;
+pub mod measure;
 pub mod netclass;
 pub mod octopus;
 pub mod proxy;
 pub mod report;
-pub mod run;
 pub mod runner;
 pub mod scenario;
 pub mod secret;

@@ -1,8 +1,6 @@
 //! The golive binary: parse arguments, run, exit with the verdict's code.
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let cli = golive::cli::Cli::parse();
-    golive::app::run(cli).into()
+    let cli = golive::cli::Cli::parse_args();
+    golive::cmd::run(cli).into()
 }

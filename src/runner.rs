@@ -334,6 +334,7 @@ fn skipped_report(spec: &CheckSpec, reason: String) -> CheckReport {
         waiver: None,
         attempts: None,
         flaky: false,
+        measures: Default::default(),
     }
 }
 
@@ -378,6 +379,7 @@ fn build_report(
         waiver: None,
         attempts: None,
         flaky: false,
+        measures: outcome.measures,
     }
 }
 

@@ -1,12 +1,10 @@
-//! `golive watch`: the same checks, every `--interval`, served to Prometheus
-//! (SPEC section 7).
+//! What `golive watch` serves (SPEC section 7): the latest run of every env,
+//! its counters and status changes, over HTTP for Prometheus.
 //!
-//! One task per env runs the env's checks exactly as `golive check` would
-//! ([`crate::run::run_once`]: the same production safety per run), then sleeps
-//! until its next turn; env `i` of `n` starts `i/n` of an interval after the
-//! first, so runs of different envs spread over the interval, and one env's runs
-//! never overlap. The latest report of every env, run counters and status
-//! changes live in one [`State`], which an axum server renders on each request:
+//! The command itself (the loop that runs each env's checks every `--interval`
+//! and prints status changes) lives in `cmd/watch.rs`; this module prints
+//! nothing. The latest report of every env, run counters and status changes live
+//! in one [`State`], which an axum server ([`router`]) renders on each request:
 //!
 //! - `GET /metrics`: the families of `--format prometheus` for the latest run of
 //!   every env, then `golive_runs_total`, `golive_last_run_timestamp_seconds`
@@ -15,13 +13,12 @@
 //!   with a JSON error before the first run completes);
 //! - `GET /healthz`: 200 while the loop is alive.
 //!
-//! A check whose status changes between two runs of its env prints one line on
-//! stderr and counts in `golive_check_status_changes_total`. SIGINT or SIGTERM
-//! stops everything within a moment; a run in progress is abandoned.
+//! A check whose status changes between two runs of its env counts in
+//! `golive_check_status_changes_total`, and [`State::record`] returns a line
+//! saying so for the command to print.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,10 +28,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::checks::Manifest;
-use crate::cli::WatchArgs;
-use crate::cmd::{Failure, internal, usage};
-use crate::exit::Exit;
 use crate::manifest::EnvSpec;
 use crate::report::{MultiReport, Report, Verdict};
 use crate::tier::Tier;
@@ -189,9 +182,11 @@ impl State {
     }
 }
 
-type Shared = Arc<Mutex<State>>;
+/// The state the server and the watch loops share.
+pub type Shared = Arc<Mutex<State>>;
 
-fn lock(state: &Shared) -> std::sync::MutexGuard<'_, State> {
+/// The state, even if a loop panicked while holding it.
+pub fn lock(state: &Shared) -> std::sync::MutexGuard<'_, State> {
     state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -238,147 +233,33 @@ async fn report_json(AxumState(state): AxumState<Shared>) -> Response {
     }
 }
 
+/// A production env watched more often than [`PRODUCTION_MIN_INTERVAL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "--interval {}: env `{env}` is production, which is watched at most every {} \
+     (each run makes real API calls against the live integration's quotas)",
+    crate::duration::format(*.interval),
+    crate::duration::format(PRODUCTION_MIN_INTERVAL)
+)]
+pub struct IntervalTooShort {
+    /// The interval asked for.
+    pub interval: Duration,
+    /// The production env.
+    pub env: String,
+}
+
 /// Refuses what a watch must not do before anything runs: a production env at
 /// an interval under [`PRODUCTION_MIN_INTERVAL`].
-pub fn check_interval(envs: &[EnvSpec], interval: Duration) -> Result<(), String> {
+pub fn check_interval(envs: &[EnvSpec], interval: Duration) -> Result<(), IntervalTooShort> {
     match envs
         .iter()
         .find(|e| e.tier == Tier::Production && !e.simulator)
     {
-        Some(env) if interval < PRODUCTION_MIN_INTERVAL => Err(format!(
-            "--interval {}: env `{}` is production, which is watched at most every {} \
-             (each run makes real API calls against the live integration's quotas)",
-            crate::duration::format(interval),
-            env.name,
-            crate::duration::format(PRODUCTION_MIN_INTERVAL),
-        )),
+        Some(env) if interval < PRODUCTION_MIN_INTERVAL => Err(IntervalTooShort {
+            interval,
+            env: env.name.clone(),
+        }),
         _ => Ok(()),
-    }
-}
-
-/// Runs `golive watch` until SIGINT or SIGTERM.
-pub(crate) async fn watch(args: &WatchArgs) -> Result<Exit, Failure> {
-    let m: Manifest = crate::cmd::load(&args.manifest)?;
-    let check_args = args.check_args();
-    let envs = crate::run::selected_envs(&m, &check_args)?;
-    check_interval(&envs, args.interval).map_err(usage)?;
-    if args.scenario.is_some() && !envs.iter().any(|e| e.simulator) {
-        return Err(usage(
-            "--scenario applies only to an env with `simulator = true`",
-        ));
-    }
-    // Selection errors (--only/--skip) and envs that would check nothing are
-    // usage errors now, not after the first interval.
-    for env in &envs {
-        let planned = crate::runner::plan(&m, &env.name, &check_args.only, &check_args.skip)
-            .map_err(|e| usage(e.to_string()))?;
-        if envs.len() == 1 && !planned.iter().any(|p| p.skip.is_none()) {
-            return Err(usage(format!(
-                "no check runs for env `{}` (see `golive list -e {}`)",
-                env.name, env.name
-            )));
-        }
-    }
-
-    let state: Shared = Arc::new(Mutex::new(State {
-        envs: envs.iter().map(|e| e.name.clone()).collect(),
-        ..State::default()
-    }));
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| usage(format!("--listen {}: cannot listen: {e}", args.listen)))?;
-    let addr: SocketAddr = listener
-        .local_addr()
-        .map_err(|e| internal(format!("cannot read the bound address: {e}")))?;
-    eprintln!("listening on http://{addr}");
-    if !addr.ip().is_loopback() {
-        eprintln!(
-            "warning: serving on {addr}, which is not loopback: the reports describe your \
-             infrastructure (hosts, wallets, allowlists); keep this port private"
-        );
-    }
-    let server = tokio::spawn({
-        let app = router(state.clone());
-        async move { axum::serve(listener, app).await }
-    });
-
-    let m = Arc::new(m);
-    let check_args = Arc::new(check_args);
-    let several = envs.len() > 1;
-    let count = envs.len() as u32;
-    let mut loops = tokio::task::JoinSet::new();
-    for (i, env) in envs.into_iter().enumerate() {
-        let offset = args.interval / count * i as u32;
-        loops.spawn(env_loop(
-            env,
-            m.clone(),
-            check_args.clone(),
-            several,
-            args.interval,
-            offset,
-            state.clone(),
-        ));
-    }
-
-    let stopped = stop_signal().await;
-    loops.abort_all();
-    server.abort();
-    stopped.map(|()| Exit::Ready)
-}
-
-/// Runs one env's checks every `interval`, starting after `offset`.
-async fn env_loop(
-    env: EnvSpec,
-    m: Arc<Manifest>,
-    args: Arc<crate::cli::CheckArgs>,
-    several: bool,
-    interval: Duration,
-    offset: Duration,
-    state: Shared,
-) {
-    let start = tokio::time::Instant::now() + offset;
-    let mut ticks = tokio::time::interval_at(start, interval);
-    // A run longer than the interval delays the next; runs never pile up.
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        match crate::run::run_once(&m, &env, &args, several).await {
-            Ok(report) => {
-                let finished = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
-                tracing::info!(
-                    "env {}: {} in {} ms",
-                    env.name,
-                    report.verdict.as_str(),
-                    report.duration_ms
-                );
-                for line in lock(&state).record(report, finished) {
-                    eprintln!("{line}");
-                }
-            }
-            // A run that could not even start (a ca_file that went missing, say)
-            // is said once per run; the previous report stays served.
-            Err(e) => eprintln!("env {}: run skipped: {}", env.name, e.message()),
-        }
-    }
-}
-
-/// Waits for SIGINT or SIGTERM.
-async fn stop_signal() -> Result<(), Failure> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate())
-            .map_err(|e| internal(format!("cannot wait for SIGTERM: {e}")))?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.map_err(|e| internal(format!("cannot wait for Ctrl-C: {e}"))),
-            _ = term.recv() => Ok(()),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c()
-            .await
-            .map_err(|e| internal(format!("cannot wait for Ctrl-C: {e}")))
     }
 }
 

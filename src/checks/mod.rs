@@ -224,6 +224,8 @@ pub struct CheckOutcome {
     pub pass_summary: Option<String>,
     /// Set when the check did not apply or was made meaningless; the reason.
     pub skipped: Option<String>,
+    /// Typed measurements for dashboards (also in `evidence`).
+    pub measures: crate::measure::Measures,
 }
 
 impl CheckOutcome {

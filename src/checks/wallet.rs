@@ -291,6 +291,10 @@ pub fn judge(spec: &WalletSpec, book: &WalletBook, out: &mut CheckOutcome) {
         return;
     }
     out.evidence("balance", amount);
+    out.measures.wallet_balance = Some(crate::measure::WalletBalance {
+        currency: cur.clone(),
+        amount,
+    });
 
     if let Some(min) = spec.min_balance
         && amount < min

@@ -69,7 +69,6 @@ use tokio::sync::watch;
 
 use crate::ksuid;
 use crate::octopus::is_loopback_host;
-use crate::sim::{self, SimConfig};
 use crate::tier::Tier;
 
 pub use plan::{
@@ -90,6 +89,9 @@ const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(90);
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The sending end of the request lines of [`ProxyConfig::request_lines`].
+pub type RequestLines = tokio::sync::mpsc::UnboundedSender<String>;
+
 /// How to run a proxy.
 #[derive(Debug, Clone)]
 pub struct ProxyConfig {
@@ -101,29 +103,55 @@ pub struct ProxyConfig {
     pub phase: PhasePlan,
     /// Extra trusted roots for an https upstream (an env's `ca_file`).
     pub extra_roots: Vec<reqwest::Certificate>,
-    /// Log one line per request to stderr (the standalone `golive proxy`).
-    pub log_requests: bool,
+    /// Where to send one line per answered request, `PHASE #n ...` (the standalone
+    /// `golive proxy` prints them); `None` records the timeline only.
+    pub request_lines: Option<RequestLines>,
+}
+
+/// Why an upstream is refused, or `--upstream` cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    /// The production API, however spelled.
+    #[error(
+        "{0} is the production Octopus API; golive injects faults only in front of the sandbox ({sandbox}) or its simulator",
+        sandbox = Tier::Sandbox.canonical_url()
+    )]
+    Production(Url),
+    /// Plain `http://` to a host that is not loopback.
+    #[error(
+        "{0} is plain http:// to a host that is not loopback; the client's credentials would cross the network in clear text"
+    )]
+    PlainHttp(Url),
+    /// Neither `http` nor `https`.
+    #[error("{0}: unsupported scheme `{1}` (use https://)")]
+    Scheme(Url, String),
+    /// `--upstream` is neither `sim` nor an absolute URL.
+    #[error(
+        "`{input}` is neither `sim` nor an absolute URL ({reason}), e.g. https://sandbox-api.octopuscards.io"
+    )]
+    NotAUrl {
+        /// What was given.
+        input: String,
+        /// Why it does not parse.
+        reason: String,
+    },
+    /// `--upstream` is a URL, but not an http(s) one with a host.
+    #[error("`{0}` must be an http(s) URL with a host, or `sim`")]
+    NotHttp(String),
 }
 
 /// Why an upstream is refused: the proxy fronts only the sandbox or the simulator,
 /// and never relays credentials over plain HTTP to a host that is not loopback.
-pub fn check_upstream(url: &Url) -> Result<(), String> {
+pub fn check_upstream(url: &Url) -> Result<(), UpstreamError> {
     // However it is spelled (`API.octopuscards.io.`): SPEC 8.4.
     if Tier::of_host(url) == Some(Tier::Production) {
-        return Err(format!(
-            "{url} is the production Octopus API; golive injects faults only in front of the sandbox ({}) or its simulator",
-            Tier::Sandbox.canonical_url()
-        ));
+        return Err(UpstreamError::Production(url.clone()));
     }
     match url.scheme() {
         "https" => Ok(()),
         "http" if is_loopback_host(url) => Ok(()),
-        "http" => Err(format!(
-            "{url} is plain http:// to a host that is not loopback; the client's credentials would cross the network in clear text"
-        )),
-        other => Err(format!(
-            "{url}: unsupported scheme `{other}` (use https://)"
-        )),
+        "http" => Err(UpstreamError::PlainHttp(url.clone())),
+        other => Err(UpstreamError::Scheme(url.clone(), other.to_string())),
     }
 }
 
@@ -137,20 +165,19 @@ pub enum Upstream {
 }
 
 impl std::str::FromStr for Upstream {
-    type Err = String;
+    type Err = UpstreamError;
 
     /// `sim`, or an absolute `http(s)` URL.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s == "sim" {
             return Ok(Upstream::Sim);
         }
-        let url = Url::parse(s).map_err(|e| {
-            format!("`{s}` is neither `sim` nor an absolute URL ({e}), e.g. https://sandbox-api.octopuscards.io")
+        let url = Url::parse(s).map_err(|e| UpstreamError::NotAUrl {
+            input: s.to_string(),
+            reason: e.to_string(),
         })?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(format!(
-                "`{s}` must be an http(s) URL with a host, or `sim`"
-            ));
+            return Err(UpstreamError::NotHttp(s.to_string()));
         }
         Ok(Upstream::Url(url))
     }
@@ -220,7 +247,7 @@ impl Drop for ProxyHandle {
 struct Shared {
     upstream: Url,
     http: reqwest::Client,
-    log_requests: bool,
+    request_lines: Option<RequestLines>,
     state: Mutex<PhaseState>,
 }
 
@@ -280,7 +307,7 @@ pub async fn serve(config: ProxyConfig) -> std::io::Result<ProxyHandle> {
     let shared = Arc::new(Shared {
         upstream: config.upstream,
         http,
-        log_requests: config.log_requests,
+        request_lines: config.request_lines,
         state: Mutex::new(PhaseState::new(config.phase, 0)),
     });
     let router = axum::Router::new()
@@ -400,8 +427,9 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     };
     if let Some(line) = line {
         tracing::debug!(target: "golive::proxy", phase = %phase_name, "{line}");
-        if shared.log_requests {
-            eprintln!("{phase_name} {line}");
+        if let Some(lines) = &shared.request_lines {
+            // The receiver gone (the command stopping) is no reason to fail a request.
+            let _ = lines.send(format!("{phase_name} {line}"));
         }
     }
     outcome.response
@@ -620,120 +648,6 @@ async fn forward(
         retry_after,
         note,
     }
-}
-
-/// `golive proxy`: serves `plan`'s phase (`phase`, by default the first) on `listen`
-/// in front of `upstream` until Ctrl-C, printing the proxy's URL (and, for a
-/// simulator upstream, the simulator's credentials) to stdout and one line per
-/// request to stderr.
-pub async fn run_standalone(
-    listen: SocketAddr,
-    upstream: Upstream,
-    plan: Plan,
-    phase: Option<String>,
-) -> anyhow::Result<()> {
-    let phase_plan = match &phase {
-        Some(name) => plan.phase(name).cloned().ok_or_else(|| {
-            anyhow::anyhow!(
-                "plan `{}` has no phase `{name}` (its phases: {})",
-                plan.name,
-                plan.phase_names()
-            )
-        })?,
-        None => plan
-            .phases
-            .first()
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("plan `{}` has no phase", plan.name))?,
-    };
-    let (upstream_url, sim_handle) = match upstream {
-        Upstream::Sim => {
-            let handle = sim::start(SimConfig::default())
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot start the simulator: {e}"))?;
-            let url = Url::parse(&handle.base_url())?;
-            (url, Some(handle))
-        }
-        Upstream::Url(url) => {
-            check_upstream(&url).map_err(|e| anyhow::anyhow!("--upstream {e}"))?;
-            (url, None)
-        }
-    };
-    if !listen.ip().is_loopback() {
-        eprintln!(
-            "warning: golive proxy listens on {listen}, which is not loopback: anyone who can reach it can use your sandbox through it"
-        );
-    }
-    let handle = serve(ProxyConfig {
-        listen,
-        upstream: upstream_url.clone(),
-        phase: phase_plan.clone(),
-        extra_roots: Vec::new(),
-        log_requests: true,
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("--listen {listen}: cannot listen: {e}"))?;
-
-    let mut text = format!(
-        "golive proxy: listening on {url}\n\n\x20 upstream     {upstream}{what}\n\x20 plan         {plan} (phases: {phases}); serving phase {phase}\n",
-        url = handle.url(),
-        upstream = upstream_url.as_str().trim_end_matches('/'),
-        what = if sim_handle.is_some() {
-            " (golive's simulator, sandbox tier)"
-        } else {
-            ""
-        },
-        plan = plan.name,
-        phases = plan.phase_names(),
-        phase = phase_plan.name,
-    );
-    if let Some(h) = &sim_handle {
-        text.push_str(&format!(
-            "\x20 api_key      {}\n\x20 api_secret   {}\n",
-            h.api_key().expose(),
-            h.api_secret().expose()
-        ));
-    }
-    text.push_str(&format!(
-        "\nPoint your client at it, e.g. OCTOPUS_BASE_URL={}. One line per request goes to stderr:\n\
-         #n +offset method path -> status injected|passed ref=client_reference id=X-Request-Id.\n\
-         Press Ctrl-C to stop.\n",
-        handle.url()
-    ));
-    {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes())?;
-        out.flush()?;
-    }
-
-    let mut stop_reported = false;
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    loop {
-        tokio::select! {
-            r = &mut ctrl_c => {
-                r.map_err(|e| anyhow::anyhow!("cannot wait for Ctrl-C: {e}"))?;
-                break;
-            }
-            _ = tick.tick() => {
-                if !stop_reported && handle.stop_requested() {
-                    stop_reported = true;
-                    eprintln!(
-                        "{}: more than {} order attempts: stop the command now (golive judges this attempts-unbounded)",
-                        phase_plan.name,
-                        phase_plan.stop_after.unwrap_or_default()
-                    );
-                }
-            }
-        }
-    }
-    let count = handle.timeline().entries.len();
-    handle.shutdown();
-    drop(sim_handle);
-    eprintln!("proxy stopped after {count} request(s)");
-    Ok(())
 }
 
 #[cfg(test)]

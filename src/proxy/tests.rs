@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use serde_json::{Value, json};
 
 use super::*;
+use crate::sim::{self, SimConfig};
 
 fn loopback() -> SocketAddr {
     SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0)
@@ -26,7 +27,7 @@ async fn rig(phase: PhasePlan) -> Rig {
         upstream: Url::parse(&sim.base_url()).unwrap(),
         phase,
         extra_roots: Vec::new(),
-        log_requests: false,
+        request_lines: None,
     })
     .await
     .unwrap();
@@ -308,7 +309,7 @@ async fn an_unreachable_upstream_is_a_502_that_was_not_injected() {
         upstream: Url::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
         phase: PhasePlan::passthrough("p"),
         extra_roots: Vec::new(),
-        log_requests: false,
+        request_lines: None,
     })
     .await
     .unwrap();
@@ -349,7 +350,7 @@ async fn production_and_clear_text_upstreams_are_refused() {
             upstream: url.clone(),
             phase: PhasePlan::passthrough("p"),
             extra_roots: Vec::new(),
-            log_requests: false,
+            request_lines: None,
         })
         .await
         .unwrap_err();
@@ -375,66 +376,4 @@ fn upstream_arguments() {
     );
     assert!("simulator".parse::<Upstream>().is_err());
     assert!("mailto:a@b.c".parse::<Upstream>().is_err());
-}
-
-#[tokio::test]
-async fn run_standalone_serves_a_phase_in_front_of_the_simulator() {
-    // A port that was free a moment ago.
-    let listen = std::net::TcpListener::bind(loopback())
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let plan = Plan::default_plan();
-    let task = tokio::spawn(run_standalone(
-        listen,
-        Upstream::Sim,
-        plan.clone(),
-        Some("outage".into()),
-    ));
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let url = format!("http://{listen}/api/v1/orders");
-    let mut status = None;
-    for _ in 0..100 {
-        if let Ok(resp) = http.post(&url).json(&order(Some("r"))).send().await {
-            status = Some(resp.status().as_u16());
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(
-        status,
-        Some(503),
-        "the outage phase answers every order POST 503"
-    );
-    // A login passes through to the simulator (and fails there: no credentials).
-    let resp = http
-        .post(format!("http://{listen}/auth/login"))
-        .json(&json!({"username": "x", "password": "y"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 401);
-    assert!(!task.is_finished());
-    task.abort();
-
-    let e = run_standalone(listen, Upstream::Sim, plan.clone(), Some("chaos".into()))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "plan `default` has no phase `chaos` (its phases: faults, outage)"
-    );
-    let e = run_standalone(
-        listen,
-        Upstream::Url(Url::parse("https://api.octopuscards.io").unwrap()),
-        plan,
-        None,
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        e.to_string()
-            .starts_with("--upstream https://api.octopuscards.io/ is the production Octopus API"),
-        "{e}"
-    );
 }

@@ -45,6 +45,7 @@ fn check(
         waiver: None,
         attempts: None,
         flaky: false,
+        measures: Default::default(),
     }
 }
 
@@ -216,7 +217,7 @@ pub(crate) fn all_statuses() -> Report {
             base_url: "https://api.octopuscards.io".into(),
             simulator: false,
         },
-        started_at: "2026-11-29T02:00:00Z".into(),
+        started_at: "2026-11-29T02:00:00Z".parse().unwrap(),
         duration_ms: 10_312,
         verdict: Verdict::NotReady,
         exit_code: 1,
@@ -240,7 +241,7 @@ pub(crate) fn empty_ready() -> Report {
             base_url: "http://127.0.0.1:8080".into(),
             simulator: true,
         },
-        started_at: "2026-11-29T02:00:00Z".into(),
+        started_at: "2026-11-29T02:00:00Z".parse().unwrap(),
         duration_ms: 3,
         verdict: Verdict::Ready,
         exit_code: 0,
@@ -249,8 +250,9 @@ pub(crate) fn empty_ready() -> Report {
     }
 }
 
-/// [`all_statuses`] with the evidence dashboards read: the wallet check's
-/// `balance` and `currency`, and the webhook check's `tls.not_after`.
+/// [`all_statuses`] with the facts dashboards read: the wallet check's balance
+/// and currency, and the webhook check's certificate expiry, as evidence and as
+/// the typed measures the Prometheus renderer reads.
 pub(crate) fn with_evidence() -> Report {
     let mut report = all_statuses();
     for check in &mut report.checks {
@@ -263,6 +265,10 @@ pub(crate) fn with_evidence() -> Report {
                     ],
                     "currency": "USD",
                     "balance": 900.0
+                });
+                check.measures.wallet_balance = Some(crate::measure::WalletBalance {
+                    currency: "USD".into(),
+                    amount: 900.0,
                 });
             }
             "webhook" => {
@@ -278,6 +284,7 @@ pub(crate) fn with_evidence() -> Report {
                         "protocol": "TLSv1_3"
                     }
                 });
+                check.measures.cert_not_after = "2027-01-01T00:00:00Z".parse().ok();
             }
             _ => {}
         }

@@ -89,12 +89,7 @@ pub fn render(reports: &[Report], out: &mut dyn Write) -> io::Result<()> {
             )
         })
         .collect();
-    let headline = match verdict {
-        super::model::Verdict::Ready => "READY",
-        super::model::Verdict::NotReady => "NOT READY",
-        super::model::Verdict::Inconclusive => "INCONCLUSIVE",
-    };
-    let mut message = format!("{headline} (exit {})", verdict.exit_code());
+    let mut message = format!("{} (exit {})", verdict.headline(), verdict.exit_code());
     // SPEC 8.1: a verdict reached against golive's simulator says so.
     if !reports.is_empty() && reports.iter().all(|r| r.environment.simulator) {
         message.push_str(", simulated");
@@ -136,12 +131,8 @@ pub struct ActionsEnv {
 }
 
 impl ActionsEnv {
-    /// Reads the process environment.
-    pub fn from_env() -> Self {
-        Self::from_lookup(|name| std::env::var_os(name))
-    }
-
-    /// Reads variables through `lookup` (for tests and embedding).
+    /// Reads variables through `lookup`: the command passes the process
+    /// environment, tests their own.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<OsString>) -> Self {
         ActionsEnv {
             annotate: lookup("GITHUB_ACTIONS").is_some_and(|v| v == "true"),

@@ -41,7 +41,7 @@
 
 use std::io::{self, Write};
 
-use colored::Color;
+use anstyle::AnsiColor as Color;
 
 use super::model::{CheckReport, Report, Status, Verdict, WaiverReport};
 use crate::finding::{Finding, Level};
@@ -86,12 +86,12 @@ pub fn render(report: &Report, out: &mut dyn Write, opts: &HumanOptions) -> io::
 
 /// Writes the human report of every report in `reports` (one per environment),
 /// a blank line between them; with more than one, a last line gives the
-/// overall (worst) verdict and each environment's:
+/// overall (worst) verdict:
 ///
 /// ```text
-/// OVERALL: NOT READY — production not ready, sandbox ready (exit 1)
+/// Overall: NOT READY — worst of 2 environments (exit 1)
 /// ```
-pub fn render_all(reports: &[Report], out: &mut dyn Write, opts: &HumanOptions) -> io::Result<()> {
+pub fn render_many(reports: &[Report], out: &mut dyn Write, opts: &HumanOptions) -> io::Result<()> {
     for (i, report) in reports.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
@@ -101,51 +101,20 @@ pub fn render_all(reports: &[Report], out: &mut dyn Write, opts: &HumanOptions) 
     if reports.len() < 2 {
         return Ok(());
     }
-    let paint = Painter { color: opts.color };
     let verdict = super::multi::worst(reports.iter().map(|r| r.verdict));
-    let per_env: Vec<String> = reports
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {}{}",
-                r.environment.name,
-                r.verdict.as_str().replace('_', " "),
-                if r.environment.simulator {
-                    " (simulated)"
-                } else {
-                    ""
-                }
-            )
-        })
-        .collect();
-    let line = format!(
-        "OVERALL: {} — {}",
-        verdict_headline(verdict),
-        per_env.join(", ")
-    );
-    writeln!(out)?;
+    // SPEC 8.1: a simulator's READY is not Octopus's.
+    let simulated = if reports.iter().all(|r| r.environment.simulator) {
+        " (simulated)"
+    } else {
+        ""
+    };
     writeln!(
         out,
-        "{} {}",
-        paint.verdict(verdict_color(verdict), &line),
-        paint.dim(&format!("(exit {})", verdict.exit_code()))
+        "\nOverall: {}{simulated} — worst of {} environments (exit {})",
+        verdict.headline(),
+        reports.len(),
+        verdict.exit_code()
     )
-}
-
-fn verdict_headline(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Ready => "READY",
-        Verdict::NotReady => "NOT READY",
-        Verdict::Inconclusive => "INCONCLUSIVE",
-    }
-}
-
-fn verdict_color(verdict: Verdict) -> Color {
-    match verdict {
-        Verdict::Ready => Color::Green,
-        Verdict::NotReady => Color::Red,
-        Verdict::Inconclusive => Color::Yellow,
-    }
 }
 
 /// `golive 0.1.0 · env production (production) · https://…`, then a blank line.
@@ -343,12 +312,8 @@ fn write_summary(report: &Report, out: &mut dyn Write, paint: Painter) -> io::Re
 fn write_verdict(report: &Report, out: &mut dyn Write, paint: Painter) -> io::Result<()> {
     let failed = blocking_ids(report, |s| matches!(s, Status::Fail | Status::Warn));
     let errored = blocking_ids(report, |s| s == Status::Error);
-    let (headline, color, detail) = match report.verdict {
-        Verdict::Ready => (
-            "READY",
-            Color::Green,
-            "no blocking check failed".to_string(),
-        ),
+    let (color, detail) = match report.verdict {
+        Verdict::Ready => (Color::Green, "no blocking check failed".to_string()),
         Verdict::NotReady => {
             let mut detail = format!(
                 "{} blocking {} failed",
@@ -365,7 +330,7 @@ fn write_verdict(report: &Report, out: &mut dyn Write, paint: Painter) -> io::Re
                     errored.join(", ")
                 ));
             }
-            ("NOT READY", Color::Red, detail)
+            (Color::Red, detail)
         }
         Verdict::Inconclusive => {
             let mut detail = format!(
@@ -376,7 +341,7 @@ fn write_verdict(report: &Report, out: &mut dyn Write, paint: Painter) -> io::Re
             if !errored.is_empty() {
                 detail.push_str(&format!(": {}", errored.join(", ")));
             }
-            ("INCONCLUSIVE", Color::Yellow, detail)
+            (Color::Yellow, detail)
         }
     };
     let waived = if report.summary.waived > 0 {
@@ -390,7 +355,10 @@ fn write_verdict(report: &Report, out: &mut dyn Write, paint: Painter) -> io::Re
     } else {
         ""
     };
-    let line = format!("{headline}{simulated} — {detail}{waived}");
+    let line = format!(
+        "{}{simulated} — {detail}{waived}",
+        report.verdict.headline()
+    );
     writeln!(
         out,
         "{} {}",
@@ -466,17 +434,28 @@ fn is_empty_evidence(evidence: &serde_json::Value) -> bool {
 
 /// Applies ANSI styling when colour is on, and returns text untouched when off.
 ///
-/// Escapes are written here rather than through `colored::ColoredString`'s
-/// `Display`, which consults process-global state (`NO_COLOR`, `CLICOLOR`, the
-/// tty check on stdout, `set_override`): the caller's decision must be the only
-/// one, e.g. `--color always` into a pipe. Colour codes come from
-/// [`colored::Color`]. Text is padded *before* painting so columns stay aligned.
+/// The caller's decision is the only one (no global switch, no environment), e.g.
+/// `--color always` into a pipe. Colours are [`anstyle::AnsiColor`]s; the escapes
+/// are written here as one SGR sequence per span (`ESC[1;32m`), the bytes golive
+/// has always written, where `anstyle`'s own rendering would write one sequence
+/// per effect. Text is padded *before* painting so columns stay aligned.
 #[derive(Debug, Clone, Copy)]
-struct Painter {
+pub(crate) struct Painter {
     color: bool,
 }
 
+/// The SGR foreground code of `color`: 30-37, or 90-97 for the bright ones.
+fn fg_code(color: Color) -> u8 {
+    let n = color as u8;
+    if n < 8 { 30 + n } else { 90 + n - 8 }
+}
+
 impl Painter {
+    /// Paints when `color` is set, and leaves text untouched otherwise.
+    pub(crate) fn new(color: bool) -> Self {
+        Painter { color }
+    }
+
     /// Wraps `text` in the SGR sequence `codes` (e.g. `1;32`).
     fn sgr(self, codes: &str, text: &str) -> String {
         if self.color && !text.is_empty() {
@@ -495,12 +474,12 @@ impl Painter {
     }
 
     fn fg(self, color: Color, text: &str) -> String {
-        self.sgr(&color.to_fg_str(), text)
+        self.sgr(&fg_code(color).to_string(), text)
     }
 
-    /// Bold and coloured: the verdict must stand out.
-    fn verdict(self, color: Color, text: &str) -> String {
-        self.sgr(&format!("1;{}", color.to_fg_str()), text)
+    /// Bold and coloured: the verdict (or an error) must stand out.
+    pub(crate) fn verdict(self, color: Color, text: &str) -> String {
+        self.sgr(&format!("1;{}", fg_code(color)), text)
     }
 
     /// A status's own style: pass green, warn yellow, fail red, error magenta,
@@ -514,7 +493,7 @@ impl Painter {
             Status::Waived => Color::Cyan,
             Status::Skip => return self.dim(text),
         };
-        self.sgr(&format!("1;{}", color.to_fg_str()), text)
+        self.sgr(&format!("1;{}", fg_code(color)), text)
     }
 }
 
@@ -741,17 +720,17 @@ mod tests {
     }
 
     #[test]
-    fn render_all_adds_an_overall_line_for_several() {
+    fn render_many_adds_an_overall_line_for_several() {
         let opts = HumanOptions::default();
         let mut one = Vec::new();
-        render_all(&[fixtures::empty_ready()], &mut one, &opts).unwrap();
+        render_many(&[fixtures::empty_ready()], &mut one, &opts).unwrap();
         assert_eq!(
             one,
             render_to_string(&fixtures::empty_ready(), false, 0).into_bytes()
         );
 
         let mut buf = Vec::new();
-        render_all(
+        render_many(
             &[fixtures::empty_ready(), fixtures::all_statuses()],
             &mut buf,
             &opts,
@@ -763,9 +742,20 @@ mod tests {
             "READY (simulated) — no blocking check failed (exit 0)\n\ngolive 0.1.0 · env production"
         ));
         assert!(
-            text.ends_with(
-                "(exit 1)\n\nOVERALL: NOT READY — sim ready (simulated), production not ready (exit 1)\n"
-            ),
+            text.ends_with("(exit 1)\n\nOverall: NOT READY — worst of 2 environments (exit 1)\n"),
+            "{text}"
+        );
+
+        let mut buf = Vec::new();
+        render_many(
+            &[fixtures::empty_ready(), fixtures::empty_ready()],
+            &mut buf,
+            &opts,
+        )
+        .unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.ends_with("\nOverall: READY (simulated) — worst of 2 environments (exit 0)\n"),
             "{text}"
         );
     }

@@ -93,7 +93,12 @@ fn suite(report: &Report, env: &str) -> TestSuite {
     };
     let mut suite = TestSuite::new(format!("golive {env}{simulated}"));
     suite.set_time(Duration::from_millis(report.duration_ms));
-    if let Ok(started) = chrono::DateTime::parse_from_rfc3339(&report.started_at) {
+    // quick-junit speaks chrono: the one place the timestamp is converted.
+    let started = report.started_at;
+    if let Some(started) = chrono::DateTime::from_timestamp(
+        started.as_second(),
+        started.subsec_nanosecond().unsigned_abs(),
+    ) {
         suite.set_timestamp(started);
     }
     let environment = &report.environment;

@@ -176,7 +176,7 @@ fn environment(md: &mut String, report: &Report, name: &str, level: usize) {
     ));
     md.push_str(&format!(
         "- **Run:** started {} · {} · manifest {} · {} {}\n",
-        text(&report.started_at),
+        text(&report.started_at.to_string()),
         duration(report.duration_ms).trim(),
         code(&report.manifest),
         text(&report.tool.name),

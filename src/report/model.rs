@@ -7,8 +7,10 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::exit::Exit;
 use crate::finding::Finding;
 use crate::manifest::Severity;
+use crate::measure::Measures;
 use crate::tier::Tier;
 
 /// The report format version. Bumped only on incompatible changes.
@@ -30,7 +32,8 @@ pub struct Report {
     /// The environment that was checked.
     pub environment: Environment,
     /// When the run started, RFC 3339 UTC.
-    pub started_at: String,
+    #[schemars(with = "String")]
+    pub started_at: jiff::Timestamp,
     /// Wall time of the whole run in milliseconds.
     pub duration_ms: u64,
     /// The overall answer.
@@ -89,12 +92,18 @@ impl Verdict {
     }
 
     /// The process exit code that goes with the verdict: 0, 1 or 3 (SPEC
-    /// section 1).
+    /// section 1), as [`Exit::from`] maps it.
     pub fn exit_code(self) -> i32 {
+        Exit::from(self).code()
+    }
+
+    /// The verdict as a headline for people: `READY`, `NOT READY`,
+    /// `INCONCLUSIVE`.
+    pub fn headline(self) -> &'static str {
         match self {
-            Verdict::Ready => 0,
-            Verdict::NotReady => 1,
-            Verdict::Inconclusive => 3,
+            Verdict::Ready => "READY",
+            Verdict::NotReady => "NOT READY",
+            Verdict::Inconclusive => "INCONCLUSIVE",
         }
     }
 
@@ -105,6 +114,18 @@ impl Verdict {
             Verdict::Ready => 0,
             Verdict::Inconclusive => 1,
             Verdict::NotReady => 2,
+        }
+    }
+}
+
+/// The one mapping from a verdict to the process's exit: every command, report
+/// and exit code field goes through it.
+impl From<Verdict> for Exit {
+    fn from(verdict: Verdict) -> Self {
+        match verdict {
+            Verdict::Ready => Exit::Ready,
+            Verdict::NotReady => Exit::NotReady,
+            Verdict::Inconclusive => Exit::Inconclusive,
         }
     }
 }
@@ -195,6 +216,12 @@ pub struct CheckReport {
     /// The check passed only after a re-run: it works, but not every time.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub flaky: bool,
+    /// Typed measurements for the Prometheus renderer, filled where the report is
+    /// built from the check's outcome. Not in the JSON report (the same facts
+    /// are in `evidence`); a report read back from JSON has none.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub measures: Measures,
 }
 
 impl CheckReport {

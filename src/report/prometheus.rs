@@ -39,10 +39,12 @@
 //! | `golive_check_blocking` | env, check | 1 when the result holds the launch back |
 //! | `golive_check_duration_seconds` | env, check | how long the check took |
 //! | `golive_findings` | env, check, level | number of findings per level (`fail`, `warn`, `info`) |
-//! | `golive_wallet_balance` | env, check, currency | `evidence.balance` of `wallet` checks that found their wallet |
-//! | `golive_webhook_cert_expiry_timestamp_seconds` | env, check | `evidence.tls.not_after` of `webhook` checks, as Unix time |
+//! | `golive_wallet_balance` | env, check, currency | the balance of `wallet` checks that found their wallet (`evidence.balance`) |
+//! | `golive_webhook_cert_expiry_timestamp_seconds` | env, check | the certificate expiry of `webhook` checks (`evidence.tls.not_after`), as Unix time |
 //!
-//! A family with no sample (no wallet check, say) is left out entirely. Env
+//! The last two read each check's typed [`crate::measure::Measures`], never
+//! its JSON evidence; a report read back from JSON has none, so they are left
+//! out. A family with no sample (no wallet check, say) is left out entirely. Env
 //! names that repeat within one output get a ` (2)` suffix, and so do check
 //! ids, so no two samples share a label set.
 
@@ -127,8 +129,11 @@ pub fn render(reports: &[Report], out: &mut dyn Write) -> io::Result<()> {
         &mut text,
         "golive_run_timestamp_seconds",
         "When the run started, as Unix time in seconds.",
-        runs.iter().filter_map(|run| {
-            unix_seconds(&run.report.started_at).map(|t| (labels(&[("env", run.env)]), t))
+        runs.iter().map(|run| {
+            (
+                labels(&[("env", run.env)]),
+                unix_seconds(run.report.started_at),
+            )
         }),
     );
     family(
@@ -301,29 +306,23 @@ fn number(x: f64) -> String {
     }
 }
 
-/// An RFC 3339 time as Unix seconds (fractional when it has milliseconds).
-fn unix_seconds(rfc3339: &str) -> Option<String> {
-    let ts: jiff::Timestamp = rfc3339.trim().parse().ok()?;
-    Some(number(ts.as_millisecond() as f64 / 1000.0))
+/// A time as Unix seconds (fractional when it has milliseconds).
+fn unix_seconds(ts: jiff::Timestamp) -> String {
+    number(ts.as_millisecond() as f64 / 1000.0)
 }
 
-/// `evidence.balance` and `evidence.currency` of a `wallet` check.
+/// The balance and currency a `wallet` check measured.
 fn wallet_balance(check: &CheckReport) -> Option<(f64, &str)> {
-    if check.kind != "wallet" {
-        return None;
-    }
-    let balance = check.evidence.get("balance")?.as_f64()?;
-    let currency = check.evidence.get("currency")?.as_str()?;
-    balance.is_finite().then_some((balance, currency))
+    let balance = check.measures.wallet_balance.as_ref()?;
+    balance
+        .amount
+        .is_finite()
+        .then_some((balance.amount, balance.currency.as_str()))
 }
 
-/// `evidence.tls.not_after` of a `webhook` check, as Unix seconds.
+/// The certificate expiry a `webhook` check measured, as Unix seconds.
 fn cert_expiry(check: &CheckReport) -> Option<String> {
-    if check.kind != "webhook" {
-        return None;
-    }
-    let not_after = check.evidence.pointer("/tls/not_after")?.as_str()?;
-    unix_seconds(not_after)
+    check.measures.cert_not_after.map(unix_seconds)
 }
 
 #[cfg(test)]
@@ -594,7 +593,10 @@ mod tests {
     fn label_values_are_escaped_and_duplicates_disambiguated() {
         let mut odd = fixtures::with_evidence();
         odd.environment.name = "prod \"eu\"\\west\nline".into();
-        odd.checks[1].evidence = serde_json::json!({ "balance": 1.5, "currency": "U\"SD" });
+        odd.checks[1].measures.wallet_balance = Some(crate::measure::WalletBalance {
+            currency: "U\"SD".into(),
+            amount: 1.5,
+        });
         let dup = odd.clone();
         let text = to_string(&[odd, dup]);
         let samples = parse(&text);
@@ -618,14 +620,28 @@ mod tests {
     }
 
     #[test]
-    fn evidence_of_the_wrong_shape_is_ignored() {
+    fn measures_not_evidence_feed_the_dashboards() {
+        // Evidence alone (a report read back from JSON) gives no sample.
         let mut report = fixtures::with_evidence();
-        report.checks[1].evidence = serde_json::json!({ "balance": "900", "currency": "USD" });
-        report.checks[2].evidence = serde_json::json!({ "tls": { "not_after": "soon" } });
+        for check in &mut report.checks {
+            check.measures = Default::default();
+        }
         let text = to_string(&[report]);
         parse(&text);
         assert!(!text.contains("golive_wallet_balance"));
         assert!(!text.contains("golive_webhook_cert_expiry"));
+        // A balance that is not a finite number is no sample either.
+        let mut report = fixtures::with_evidence();
+        for amount in [f64::NAN, f64::INFINITY] {
+            report.checks[1].measures.wallet_balance = Some(crate::measure::WalletBalance {
+                currency: "USD".into(),
+                amount,
+            });
+            let text = to_string(std::slice::from_ref(&report));
+            parse(&text);
+            assert!(!text.contains("golive_wallet_balance"), "{amount}");
+            assert!(text.contains("golive_webhook_cert_expiry"));
+        }
     }
 
     #[test]

@@ -25,6 +25,21 @@ where
     Ok(serde_json::from_value(value)?)
 }
 
+/// [`secure`] for one run's [`super::Report`], keeping each check's typed
+/// [`crate::measure::Measures`] (which JSON does not carry), their one string
+/// cleaned and scrubbed like every other.
+pub fn secure_report(report: super::Report) -> Result<super::Report, SecureError> {
+    let measures: Vec<_> = report.checks.iter().map(|c| c.measures.clone()).collect();
+    let mut secured = secure(report)?;
+    for (check, mut m) in secured.checks.iter_mut().zip(measures) {
+        if let Some(balance) = &mut m.wallet_balance {
+            balance.currency = crate::secret::scrub(&crate::text::sanitize(&balance.currency));
+        }
+        check.measures = m;
+    }
+    Ok(secured)
+}
+
 /// Fields of the report model that hold one of a fixed set of words (a tier, a
 /// status, a level...). A valid one can hold no secret, and scrubbing one that
 /// happens to share a few letters with a secret would corrupt the report, so they
@@ -56,6 +71,24 @@ pub fn secure_json(value: &mut serde_json::Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_report_keeps_its_measures_and_their_text_is_cleaned() {
+        let mut report = crate::report::fixtures::with_evidence();
+        report.checks[1].evidence = serde_json::json!({"note": "a\u{1b}[2Jb"});
+        report.checks[1].measures.wallet_balance = Some(crate::measure::WalletBalance {
+            currency: "US\u{1b}[31mD".into(),
+            amount: 900.0,
+        });
+        let secured = secure_report(report.clone()).unwrap();
+        assert_eq!(secured.checks[1].evidence["note"], "ab");
+        let balance = secured.checks[1].measures.wallet_balance.as_ref().unwrap();
+        assert_eq!((balance.currency.as_str(), balance.amount), ("USD", 900.0));
+        assert_eq!(secured.checks[2].measures, report.checks[2].measures);
+        // The generic pass goes through JSON, which does not carry them.
+        let plain = secure(report).unwrap();
+        assert_eq!(plain.checks[1].measures, Default::default());
+    }
 
     #[test]
     fn strings_and_keys_are_cleaned_and_numbers_kept() {

@@ -131,6 +131,15 @@ impl SimHandle {
         format!("http://{}", self.addr)
     }
 
+    /// The base URL as a [`url::Url`] (`http://127.0.0.1:PORT/`), for clients.
+    pub fn url(&self) -> url::Url {
+        let mut url = url::Url::parse("http://127.0.0.1/").expect("a fixed URL parses");
+        // An IP address and a port are always a valid host and port of http://.
+        let _ = url.set_ip_host(self.addr.ip());
+        let _ = url.set_port(Some(self.addr.port()));
+        url
+    }
+
     /// The address the simulator listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr

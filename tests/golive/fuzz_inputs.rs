@@ -130,7 +130,7 @@ fn render_everything(reports: &[Report]) -> usize {
     for color in [false, true] {
         let mut out = Vec::new();
         let opts = HumanOptions { color, verbose: 2 };
-        let _ = golive::report::human::render_all(reports, &mut out, &opts);
+        let _ = golive::report::human::render_many(reports, &mut out, &opts);
         written += out.len();
     }
     let renderers: [Renderer; 5] = [

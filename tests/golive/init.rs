@@ -17,7 +17,7 @@ fn missing_folders_are_created() {
     let path = dir.path().join("newdir/deeper/checks.toml");
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
-        golive::app::STARTER_MANIFEST
+        golive::cmd::init::STARTER_MANIFEST
     );
     assert!(
         out.stdout.contains("wrote newdir/deeper/checks.toml"),
@@ -36,7 +36,7 @@ fn dash_means_stdout_and_writes_no_file() {
     let dir = tempdir();
     let out = init_in(dir.path(), &["--path", "-"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.stdout, golive::app::STARTER_MANIFEST);
+    assert_eq!(out.stdout, golive::cmd::init::STARTER_MANIFEST);
     assert!(!dir.path().join("-").exists(), "a file named - was created");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     // What it printed is a manifest golive accepts.

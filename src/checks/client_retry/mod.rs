@@ -306,7 +306,9 @@ pub async fn run(spec: &ClientRetrySpec, ctx: &CheckContext) -> CheckOutcome {
                 t.name()
             ))
         } else {
-            proxy::check_upstream(&t.base_url).err()
+            proxy::check_upstream(&t.base_url)
+                .err()
+                .map(|e| e.to_string())
         };
         if let Some(why) = refusal {
             out.findings
@@ -387,7 +389,7 @@ pub async fn run(spec: &ClientRetrySpec, ctx: &CheckContext) -> CheckOutcome {
         upstream,
         phase: plan.phases[0].clone(),
         extra_roots,
-        log_requests: false,
+        request_lines: None,
     })
     .await
     {

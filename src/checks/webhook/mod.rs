@@ -479,6 +479,7 @@ pub async fn run(spec: &WebhookSpec, ctx: &CheckContext) -> CheckOutcome {
         }
         if let Some((_, Ok(first))) = results.first() {
             out.evidence("tls", first);
+            out.measures.cert_not_after = first.not_after.parse().ok();
         }
         why_not.dedup();
     }

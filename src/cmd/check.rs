@@ -2,7 +2,7 @@
 //! secrets, API client), runs them concurrently, and renders every requested format.
 //!
 //! One environment gives one [`Report`]; several (`--env a,b`, `--all-envs`) give a
-//! [`MultiReport`] whose verdict and exit code are the worst of them. Secrets are
+//! [`crate::report::MultiReport`] whose verdict and exit code are the worst of them. Secrets are
 //! resolved here, only for the environments being checked, and every resolved value
 //! is scrubbed from the reports before anything is rendered.
 
@@ -10,16 +10,17 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use super::{Failure, internal, print_stdout, usage};
 use crate::checks::Manifest;
 use crate::checks::egress::EgressFacts;
 use crate::checks::webhook::WebhookTarget;
 use crate::checks::{OtherEnv, Target};
 use crate::cli::{CheckArgs, Format};
-use crate::cmd::{Failure, internal, print_stdout, usage};
 use crate::exit::Exit;
 use crate::manifest::{self, EnvSpec};
 use crate::octopus::{ClientConfig, OctopusClient};
-use crate::report::{self, Environment, MultiReport, Report, Status, Tool, Verdict};
+use crate::report::github::ActionsEnv;
+use crate::report::{self, Environment, Report, Status, Tool};
 use crate::runner::{self, Planned, Progress, RunOptions};
 use crate::secret::{SecretError, SecretRef};
 use crate::sim::{self, Scenario, SimConfig, SimHandle};
@@ -33,14 +34,27 @@ struct Prepared {
     sim: Option<SimHandle>,
 }
 
+/// How `golive check` writes what it found, decided once by the caller.
+pub(crate) struct Output {
+    /// Colour on stdout.
+    pub(crate) color: bool,
+    /// `-v` count.
+    pub(crate) verbose: u8,
+    /// `-q`: no progress display.
+    pub(crate) quiet: bool,
+    /// What GitHub Actions asks for (annotations, a step summary).
+    pub(crate) actions: ActionsEnv,
+}
+
 /// Runs `golive check`.
-pub(crate) async fn check(
-    args: &CheckArgs,
-    color: bool,
-    verbose: u8,
-    quiet: bool,
-) -> Result<Exit, Failure> {
-    let m = crate::cmd::load(&args.manifest)?;
+pub(crate) async fn check(args: &CheckArgs, output: &Output) -> Result<Exit, Failure> {
+    let Output {
+        color,
+        verbose,
+        quiet,
+        ref actions,
+    } = *output;
+    let m = super::load(&args.manifest)?;
     let envs = select_envs(&m, args)?;
     if args.scenario.is_some() && !envs.iter().any(|e| e.simulator) {
         return Err(usage(format!(
@@ -98,16 +112,15 @@ pub(crate) async fn check(
     // Nothing is rendered that has not been through the last gate.
     let reports = reports
         .into_iter()
-        .map(report::secure::secure)
+        .map(report::secure::secure_report)
         .collect::<Result<Vec<Report>, _>>()
         .map_err(|e| internal(e.to_string()))?;
     let verdict = report::multi::worst(reports.iter().map(|r| r.verdict));
-    let exit = exit_for(verdict);
+    let exit = Exit::from(verdict);
 
     // SPEC 8.8: an output that cannot be written does not cost the verdict. The
     // report still goes to stdout, and then the run exits 4 naming what failed.
     let mut output_error = write_files(args, &reports).err();
-    let actions = report::github::ActionsEnv::from_env();
     if let Some(path) = &actions.step_summary
         && let Err(e) = report::github::append_step_summary(path, &reports)
     {
@@ -123,8 +136,13 @@ pub(crate) async fn check(
         eprint!("{}", String::from_utf8_lossy(&buf));
     }
     let mut buf = Vec::new();
-    render(args.format, &reports, color, verbose, &mut buf)
-        .map_err(|e| internal(format!("cannot render the report: {e}")))?;
+    report::render(
+        args.format,
+        &reports,
+        &report::human::HumanOptions { color, verbose },
+        &mut buf,
+    )
+    .map_err(|e| internal(format!("cannot render the report: {e}")))?;
     print_stdout(&String::from_utf8_lossy(&buf))?;
     match output_error {
         Some(e) => Err(e),
@@ -132,27 +150,22 @@ pub(crate) async fn check(
     }
 }
 
-/// The exit code of a verdict.
-pub fn exit_for(verdict: Verdict) -> Exit {
-    match verdict {
-        Verdict::Ready => Exit::Ready,
-        Verdict::NotReady => Exit::NotReady,
-        Verdict::Inconclusive => Exit::Inconclusive,
-    }
-}
-
 fn select_envs(m: &Manifest, args: &CheckArgs) -> Result<Vec<EnvSpec>, Failure> {
-    if args.all_envs {
+    let selection = &args.envs;
+    // `-e "a, b"` and a trailing comma are forgiven, as they always were.
+    let names: Vec<&str> = selection
+        .env
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if selection.all_envs {
         // A GOLIVE_ENV inherited from the environment yields to the flag; an --env
         // typed next to --all-envs is a contradiction.
-        let from_variable = std::env::var("GOLIVE_ENV").ok();
-        if let Some(env) = args
-            .env
-            .as_ref()
-            .filter(|e| from_variable.as_ref() != Some(*e))
-        {
+        if !selection.env_from_variable && !selection.env.is_empty() {
             return Err(usage(format!(
-                "--env {env} and --all-envs contradict each other; give one of them"
+                "--env {} and --all-envs contradict each other; give one of them",
+                selection.env.join(",")
             )));
         }
         if m.envs.is_empty() {
@@ -163,20 +176,12 @@ fn select_envs(m: &Manifest, args: &CheckArgs) -> Result<Vec<EnvSpec>, Failure> 
         }
         return Ok(m.envs.clone());
     }
-    let names: Vec<&str> = match args.env.as_deref() {
-        Some(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect(),
-        None => Vec::new(),
-    };
     if names.is_empty() {
-        return Ok(vec![crate::cmd::pick_env(m, None)?.clone()]);
+        return Ok(vec![super::pick_env(m, None)?.clone()]);
     }
     let mut out: Vec<EnvSpec> = Vec::new();
     for name in names {
-        let env = crate::cmd::pick_env(m, Some(name))?;
+        let env = super::pick_env(m, Some(name))?;
         if !out.iter().any(|e| e.name == env.name) {
             out.push(env.clone());
         }
@@ -191,15 +196,14 @@ async fn prepare(
     today: jiff::civil::Date,
     several: bool,
 ) -> Result<Prepared, Failure> {
-    let scenario = match (env.simulator, &args.scenario, &env.scenario) {
+    let scenario = match (env.simulator, args.scenario, &env.scenario) {
         (false, _, _) => Scenario::Healthy,
-        (true, Some(s), _) | (true, None, Some(s)) => {
-            Scenario::parse(s).ok_or_else(|| crate::cmd::unknown_scenario(s))?
-        }
+        (true, Some(s), _) => s,
+        (true, None, Some(s)) => Scenario::parse(s).ok_or_else(|| super::unknown_scenario(s))?,
         (true, None, None) => Scenario::Healthy,
     };
-    let planned =
-        runner::plan(m, &env.name, &args.only, &args.skip).map_err(|e| usage(e.to_string()))?;
+    let planned = runner::plan(m, &env.name, &args.run.only, &args.run.skip)
+        .map_err(|e| usage(e.to_string()))?;
     if !planned.iter().any(|p| p.skip.is_none()) && !several {
         // A gate that checked nothing must not say "ready".
         return Err(usage(format!(
@@ -241,12 +245,7 @@ async fn prepare(
         None
     };
     let (base_url, api_key, api_secret) = match &sim {
-        Some(h) => (
-            reqwest::Url::parse(&h.base_url())
-                .map_err(|e| internal(format!("simulator URL: {e}")))?,
-            Ok(h.api_key().clone()),
-            Ok(h.api_secret().clone()),
-        ),
+        Some(h) => (h.url(), Ok(h.api_key().clone()), Ok(h.api_secret().clone())),
         None => (
             env.base_url.clone().unwrap_or_else(|| {
                 reqwest::Url::parse(env.tier.canonical_url()).expect("canonical URLs are valid")
@@ -287,7 +286,7 @@ async fn prepare(
             EgressFacts {
                 allowlist: Some(h.allowlist()),
                 egress_ip: Some(manifest::EgressIpSpec::Auto),
-                echo_url: reqwest::Url::parse(&format!("{}/ip", h.base_url())).ok(),
+                echo_url: h.url().join("ip").ok(),
                 extra_roots: Vec::new(),
             },
         ),
@@ -358,16 +357,16 @@ pub(crate) async fn run_once(
     }
     let opts = run_options(args, today);
     let report = run_env(p, m, &opts, None).await;
-    report::secure::secure(report).map_err(|e| internal(e.to_string()))
+    report::secure::secure_report(report).map_err(|e| internal(e.to_string()))
 }
 
 /// How a run of `args` runs.
 fn run_options(args: &CheckArgs, today: jiff::civil::Date) -> RunOptions {
     RunOptions {
-        jobs: usize::from(args.jobs),
+        jobs: usize::from(args.run.jobs),
         timeout: args.timeout,
-        strict: args.strict,
-        use_waivers: !args.no_waivers,
+        strict: args.run.strict,
+        use_waivers: !args.run.no_waivers,
         today,
     }
 }
@@ -409,68 +408,12 @@ async fn run_env(
             base_url,
             simulator: p.env.simulator,
         },
-        started_at: started_at
-            .round(jiff::Unit::Second)
-            .map_or_else(|_| started_at.to_string(), |t| t.to_string()),
+        started_at: started_at.round(jiff::Unit::Second).unwrap_or(started_at),
         duration_ms: clock.elapsed().as_millis() as u64,
         verdict,
-        exit_code: exit_for(verdict).code(),
+        exit_code: verdict.exit_code(),
         summary: Report::summarize(&checks),
         checks,
-    }
-}
-
-/// Renders `reports` in `format`.
-pub fn render(
-    format: Format,
-    reports: &[Report],
-    color: bool,
-    verbose: u8,
-    out: &mut Vec<u8>,
-) -> std::io::Result<()> {
-    match format {
-        Format::Human => {
-            for (i, r) in reports.iter().enumerate() {
-                if i > 0 {
-                    out.push(b'\n');
-                }
-                report::human::render(r, out, &report::human::HumanOptions { color, verbose })?;
-            }
-            if reports.len() > 1 {
-                let verdict = report::multi::worst(reports.iter().map(|r| r.verdict));
-                let word = match verdict {
-                    Verdict::Ready => "READY",
-                    Verdict::NotReady => "NOT READY",
-                    Verdict::Inconclusive => "INCONCLUSIVE",
-                };
-                let simulated = if reports.iter().all(|r| r.environment.simulator) {
-                    " (simulated)"
-                } else {
-                    ""
-                };
-                out.extend_from_slice(
-                    format!(
-                        "\nOverall: {word}{simulated} — worst of {} environments (exit {})\n",
-                        reports.len(),
-                        exit_for(verdict).code()
-                    )
-                    .as_bytes(),
-                );
-            }
-            Ok(())
-        }
-        Format::Json => match reports {
-            [one] => report::json::render(one, out),
-            many => {
-                serde_json::to_writer_pretty(&mut *out, &MultiReport::from_reports(many.to_vec()))?;
-                out.push(b'\n');
-                Ok(())
-            }
-        },
-        Format::Junit => report::junit::render(reports, out),
-        Format::Github => report::github::render(reports, out),
-        Format::Markdown => report::markdown::render(reports, out),
-        Format::Prometheus => report::prometheus::render(reports, out),
     }
 }
 
@@ -516,7 +459,8 @@ fn write_files(args: &CheckArgs, reports: &[Report]) -> Result<(), Failure> {
     for (_, path, format) in report_paths(args) {
         if let Some(path) = path {
             let mut buf = Vec::new();
-            let written = render(format, reports, false, 0, &mut buf)
+            let plain = report::human::HumanOptions::default();
+            let written = report::render(format, reports, &plain, &mut buf)
                 .map_err(|e| internal(format!("cannot render {}: {e}", path.display())))
                 .and_then(|()| write_file(path, &buf));
             if let Err(e) = written {

@@ -1,0 +1,48 @@
+//! `golive list`: the checks that would run for an environment, one line each.
+
+use crate::cli::ListArgs;
+use crate::exit::Exit;
+use crate::report;
+use crate::runner;
+
+use super::{Failure, load, pick_env, print_stdout, usage};
+
+/// Runs `golive list`.
+pub(crate) fn list(args: &ListArgs) -> Result<Exit, Failure> {
+    let m = load(&args.manifest)?;
+    let env = pick_env(&m, args.env.as_deref())?;
+    let planned = runner::plan(&m, &env.name, &[], &[]).map_err(|e| usage(e.to_string()))?;
+    let width = planned
+        .iter()
+        .map(|p| p.spec.id.chars().count())
+        .max()
+        .unwrap_or(2)
+        .clamp(2, report::human::MAX_COLUMN);
+    let mut text = format!(
+        "{:width$}  {:13}  {:8}  {}\n",
+        "ID", "KIND", "SEVERITY", "TAGS"
+    );
+    for p in &planned {
+        let tags = p.spec.tags.join(",");
+        let note = p
+            .skip
+            .as_ref()
+            .map(|s| format!("  (skip: {s})"))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "{:width$}  {:13}  {:8}  {}{note}\n",
+            p.spec.id,
+            p.spec.kind,
+            p.spec.severity.as_str(),
+            if tags.is_empty() { "-" } else { &tags }
+        ));
+    }
+    let runs = planned.iter().filter(|p| p.skip.is_none()).count();
+    text.push_str(&format!(
+        "{runs} of {} checks run for env `{}` ({})\n",
+        planned.len(),
+        env.name,
+        env.tier
+    ));
+    print_stdout(&text)
+}
