@@ -351,6 +351,11 @@ pub struct ListArgs {
     /// The environment (default: the manifest's default_env).
     #[arg(short, long, value_name = "NAME", env = "GOLIVE_ENV")]
     pub env: Option<String>,
+
+    /// List the check kinds this golive knows instead (their keys, default timeout
+    /// and what each checks); needs no manifest.
+    #[arg(long, conflicts_with = "env")]
+    pub kinds: bool,
 }
 
 /// Which environments a run covers: `--env` and `--all-envs`, shared by `golive

@@ -193,6 +193,36 @@ fn list_for_another_env() {
 }
 
 #[test]
+fn list_kinds_lists_every_kind_with_its_keys_without_a_manifest() {
+    let dir = tempdir();
+    let out = in_dir(dir.path(), &["list", "--kinds"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let text = &out.stdout;
+    for kind in golive::checks::KINDS {
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(kind.def.name))
+            .unwrap_or_else(|| panic!("no line for `{}`:\n{text}", kind.def.name));
+        assert!(line.contains(kind.def.about), "{line}");
+        for key in kind.def.keys {
+            assert!(
+                text.contains(key),
+                "`{key}` of `{}` is not listed",
+                kind.def.name
+            );
+        }
+    }
+    assert!(text.contains("client_retry  2m"), "{text}");
+    assert!(
+        text.contains("every check also takes id, kind, severity"),
+        "{text}"
+    );
+    // It is a list of kinds, not of an env's checks.
+    let out = run_args(&["list", "--kinds", "-e", "demo"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}
+
+#[test]
 fn list_refuses_a_bad_manifest() {
     let dir = tempdir();
     let m = write_manifest(dir.path(), "version = 1\nwhat = 1\n");
