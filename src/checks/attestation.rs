@@ -52,7 +52,6 @@ codes::declare_codes! {
         "Old sign-offs drift from reality (rotated credentials, changed NAT addresses, renewed documents).",
         "Re-confirm the step and update the date, or raise max_age if the step really does not expire.",
         Some(codes::DOCS_PRODUCTION) }
-
 }
 
 /// `kind = "attestation"` settings.

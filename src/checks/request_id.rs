@@ -42,7 +42,6 @@ codes::declare_codes! {
         "Support traces requests by id; if your own ids do not come back (a proxy rewrites them, or they are not KSUID-compatible), your logs and Octopus's cannot be matched in an incident.",
         "Send KSUID-format ids (base62, under 64 characters) and make sure no proxy between you and Octopus strips or rewrites X-Request-Id. Log the id that comes back.",
         Some("https://octopus-docs.pages.dev/docs/best-practices/observability") }
-
 }
 
 /// The `request_id` check (it has no settings).

@@ -91,7 +91,6 @@ codes::declare_codes! {
         "Support needs the request id of a failed call; without it an incident investigation starts from timestamps and guesses.",
         "Log the X-Request-Id of every response, success or failure, next to your own trace id.",
         Some("https://octopus-docs.pages.dev/docs/best-practices/observability") }
-
 }
 
 /// The `retry_policy` check (it has no settings).

@@ -86,7 +86,6 @@ codes::declare_codes! {
         "PREPAID wallets refuse orders the balance cannot cover; POSTPAID ones run on credit. Monitoring built for one type is wrong for the other.",
         "Confirm the wallet type with your account manager and adjust the check's type or your monitoring.",
         Some(codes::DOCS_WALLETS) }
-
 }
 
 /// `kind = "wallet"` settings.

@@ -6,6 +6,7 @@
 //! resolved here, only for the environments being checked, and every resolved value
 //! is scrubbed from the reports before anything is rendered.
 
+use anyhow::Context;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -142,7 +143,7 @@ pub(crate) async fn check(args: &CheckArgs, output: &Output) -> Result<Exit, Fai
         &report::human::HumanOptions { color, verbose },
         &mut buf,
     )
-    .map_err(|e| internal(format!("cannot render the report: {e}")))?;
+    .context("cannot render the report")?;
     print_stdout(&String::from_utf8_lossy(&buf))?;
     match output_error {
         Some(e) => Err(e),
@@ -239,7 +240,7 @@ async fn prepare(
                 ..SimConfig::default()
             })
             .await
-            .map_err(|e| internal(format!("cannot start the simulator: {e}")))?,
+            .context("cannot start the simulator")?,
         )
     } else {
         None

@@ -11,6 +11,7 @@
 //!
 //! Only the commands print; nothing outside this module imports it.
 
+use anyhow::Context;
 mod check;
 mod completions;
 mod explain;
@@ -139,7 +140,7 @@ where
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| internal(format!("cannot start the async runtime: {e}")))?;
+        .context("cannot start the async runtime")?;
     rt.block_on(f())
 }
 
@@ -207,6 +208,15 @@ impl Failure {
     /// What went wrong, for a line of its own.
     pub(crate) fn message(&self) -> &str {
         &self.message
+    }
+}
+
+/// An error of the machinery around a command (the runtime, stdout, a signal
+/// handler), with the context it was given: an internal error (exit 4). The text is
+/// the whole chain, `context: cause`.
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        internal(format!("{e:#}"))
     }
 }
 
@@ -348,6 +358,8 @@ fn refuse_url_credentials(flag: &str, raw: &str) -> Result<(), Failure> {
 
 #[cfg(test)]
 mod tests {
+    use anyhow::Context;
+
     use super::*;
 
     #[test]
@@ -361,6 +373,20 @@ mod tests {
         assert!(log_filter(3, false, true).contains("golive=trace"));
         assert_eq!(log_filter(3, true, true), "error");
         assert_eq!(log_filter(0, false, false), "warn");
+    }
+
+    #[test]
+    fn an_error_with_context_is_internal_and_says_the_whole_chain() {
+        let io = std::io::Error::other("no space left on device");
+        let failure: Failure = Err::<(), _>(io)
+            .context("cannot write to stdout")
+            .unwrap_err()
+            .into();
+        assert_eq!(failure.exit, Exit::Internal);
+        assert_eq!(
+            failure.message,
+            "cannot write to stdout: no space left on device"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use crate::cli::{MergeArgs, MergeFormat};
 use crate::exit::Exit;
 use crate::report;
+use anyhow::Context;
 
 use super::{Failure, internal, print_stdout, usage};
 
@@ -34,7 +35,7 @@ pub(crate) fn merge(args: &MergeArgs, color: bool, verbose: u8) -> Result<Exit, 
             &report::human::HumanOptions { color, verbose },
         ),
     };
-    rendered.map_err(|e| internal(format!("cannot render the merged report: {e}")))?;
+    rendered.context("cannot render the merged report")?;
     print_stdout(&String::from_utf8_lossy(&buf))?;
     Ok(exit)
 }

@@ -4,8 +4,9 @@
 use crate::cli::SimArgs;
 use crate::exit::Exit;
 use crate::sim::{self, SimConfig};
+use anyhow::Context;
 
-use super::{Failure, blank_userinfo, internal, print_stdout, refuse_url_credentials, usage};
+use super::{Failure, blank_userinfo, print_stdout, refuse_url_credentials, usage};
 
 /// Runs `golive sim`.
 pub(crate) async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
@@ -95,7 +96,7 @@ pub(crate) async fn sim_forever(args: &SimArgs) -> Result<Exit, Failure> {
     print_stdout(&text)?;
     tokio::signal::ctrl_c()
         .await
-        .map_err(|e| internal(format!("cannot wait for Ctrl-C: {e}")))?;
+        .context("cannot wait for Ctrl-C")?;
     handle.shutdown();
     eprintln!("simulator stopped");
     Ok(Exit::Ready)

@@ -10,6 +10,7 @@
 //! stderr. SIGINT or SIGTERM stops everything within a moment; a run in progress
 //! is abandoned.
 
+use anyhow::Context;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,7 +21,7 @@ use crate::exit::Exit;
 use crate::manifest::EnvSpec;
 use crate::watch::{Shared, State, check_interval, lock, router};
 
-use super::{Failure, internal, usage};
+use super::{Failure, usage};
 
 /// Runs `golive watch` until SIGINT or SIGTERM.
 pub(crate) async fn watch(args: &WatchArgs) -> Result<Exit, Failure> {
@@ -56,7 +57,7 @@ pub(crate) async fn watch(args: &WatchArgs) -> Result<Exit, Failure> {
         .map_err(|e| usage(format!("--listen {}: cannot listen: {e}", args.listen)))?;
     let addr: SocketAddr = listener
         .local_addr()
-        .map_err(|e| internal(format!("cannot read the bound address: {e}")))?;
+        .context("cannot read the bound address")?;
     eprintln!("listening on http://{addr}");
     if !addr.ip().is_loopback() {
         eprintln!(
@@ -134,17 +135,16 @@ async fn stop_signal() -> Result<(), Failure> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate())
-            .map_err(|e| internal(format!("cannot wait for SIGTERM: {e}")))?;
+        let mut term = signal(SignalKind::terminate()).context("cannot wait for SIGTERM")?;
         tokio::select! {
-            r = tokio::signal::ctrl_c() => r.map_err(|e| internal(format!("cannot wait for Ctrl-C: {e}"))),
+            r = tokio::signal::ctrl_c() => Ok(r.context("cannot wait for Ctrl-C")?),
             _ = term.recv() => Ok(()),
         }
     }
     #[cfg(not(unix))]
     {
-        tokio::signal::ctrl_c()
+        Ok(tokio::signal::ctrl_c()
             .await
-            .map_err(|e| internal(format!("cannot wait for Ctrl-C: {e}")))
+            .context("cannot wait for Ctrl-C")?)
     }
 }

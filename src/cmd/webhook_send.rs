@@ -1,12 +1,13 @@
 //! `golive webhook send`: one delivery signed exactly as Octopus signs, and the
 //! receiver's answer, like a signed `curl`.
 
+use anyhow::Context;
 use std::path::Path;
 
 use crate::cli::WebhookSendArgs;
 use crate::exit::Exit;
 
-use super::{Failure, blank_userinfo, internal, print_stdout, refuse_url_credentials, usage};
+use super::{Failure, blank_userinfo, print_stdout, refuse_url_credentials, usage};
 
 /// Runs `golive webhook send`.
 pub(crate) async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure> {
@@ -121,9 +122,7 @@ pub(crate) async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure
                 .map_err(|e| usage(format!("--ca-file: {e}")))?,
         );
     }
-    let client = builder
-        .build()
-        .map_err(|e| internal(format!("cannot build the HTTP client: {e}")))?;
+    let client = builder.build().context("cannot build the HTTP client")?;
     let mut req = client.post(url.clone()).body(delivery.body.clone());
     for (name, value) in delivery.headers() {
         req = req.header(name, value);

@@ -155,7 +155,6 @@ codes::declare_codes! {
         "Without the proxy in place nothing about the client can be judged; the result is inconclusive.",
         "Fix the plan named in `plan` (a built-in name such as default, or the path of a TOML plan file); the message says what is wrong.",
         None }
-
 }
 
 /// The JSON Schema properties of this kind's evidence.

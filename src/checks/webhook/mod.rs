@@ -220,7 +220,6 @@ codes::declare_codes! {
         "The API promises new event types may appear at any time; refusing them makes Octopus retry each one until it gives up.",
         "Acknowledge (2xx) event types you do not handle, and ignore them.",
         Some(codes::DOCS_HOOKS) }
-
 }
 
 /// `kind = "webhook"` settings.
