@@ -1,8 +1,10 @@
 //! golive: tells a team integrating the Octopus Cards API whether its integration
 //! is ready for production, and if not, exactly what is wrong and how to fix it.
 //!
-//! Data flows one way: manifest text -> [`manifest::Manifest`] -> planned checks ->
-//! findings -> [`report::Report`] -> renderers -> [`exit::Exit`]. The binary in
+//! Data flows one way: manifest text -> [`checks::Manifest`] (the loader in
+//! [`manifest`], given the kind table [`checks::KINDS`]) -> planned checks ->
+//! findings -> [`report::Report`] -> renderers -> [`exit::Exit`]. ARCHITECTURE.md
+//! is the map. The binary in
 //! `main.rs` only parses arguments and calls [`cmd::run`]; [`cmd`] holds one file
 //! per subcommand and is the only module that prints or reads the process
 //! environment for its own settings. Nothing else imports it.
