@@ -126,7 +126,8 @@ impl std::fmt::Debug for SimHandle {
 }
 
 impl SimHandle {
-    /// The base URL, `http://127.0.0.1:PORT`, without a trailing slash.
+    /// The base URL as text, `http://127.0.0.1:PORT` without a trailing slash, for
+    /// messages and for appending a path; clients take [`SimHandle::url`].
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }

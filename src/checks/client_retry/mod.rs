@@ -371,8 +371,7 @@ pub async fn run(spec: &ClientRetrySpec, ctx: &CheckContext) -> CheckOutcome {
             "upstream",
             format!("golive's simulator ({} tier)", t.tier()),
         );
-        let url = reqwest::Url::parse(&handle.base_url()).expect("the simulator's URL is valid");
-        (url, Some(handle))
+        (handle.url(), Some(handle))
     } else {
         out.evidence("upstream", t.base_url.as_str());
         (t.base_url.clone(), None)
