@@ -209,6 +209,27 @@ pub fn scheme_missing_message(what: &str, raw: &str, fixed: &url::Url) -> String
     )
 }
 
+/// What is wrong with a URL that does not parse, in a user's words (the parser's
+/// own, e.g. "relative URL without a base", name its internals).
+pub(crate) fn url_problem(e: url::ParseError) -> &'static str {
+    use url::ParseError as P;
+    match e {
+        P::RelativeUrlWithoutBase => {
+            "it is not an absolute URL; write the whole address, e.g. \"https://api.example.com/\""
+        }
+        P::EmptyHost => "it has no host",
+        P::InvalidPort => "its port is not a number from 0 to 65535",
+        P::InvalidIpv4Address => "its host is not a valid IPv4 address",
+        P::InvalidIpv6Address => "its host is not a valid IPv6 address (write it in brackets)",
+        P::InvalidDomainCharacter | P::IdnaError => {
+            "its host is not a valid host name (it holds a space, or a character no domain can)"
+        }
+        _ => {
+            "it cannot be read as a URL; write the whole address, e.g. \"https://api.example.com/\""
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

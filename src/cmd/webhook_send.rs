@@ -17,8 +17,13 @@ pub(crate) async fn webhook_send(args: &WebhookSendArgs) -> Result<Exit, Failure
             "--url", &args.url, &fixed,
         )));
     }
-    let url = reqwest::Url::parse(&args.url)
-        .map_err(|e| usage(format!("--url {}: {e}", blank_userinfo(&args.url))))?;
+    let url = reqwest::Url::parse(&args.url).map_err(|e| {
+        usage(format!(
+            "--url {}: {}",
+            blank_userinfo(&args.url),
+            crate::text::url_problem(e)
+        ))
+    })?;
     match url.scheme() {
         "https" => {}
         "http" if crate::octopus::is_loopback_host(&url) => {}

@@ -475,7 +475,10 @@ pub(crate) fn http_url(v: &Value<'_>, what: &str, d: &mut Diags) -> Option<Url> 
             None
         }
         Err(e) => {
-            d.error(v.span(), format!("{what} is not a valid URL: {e}"));
+            d.error(
+                v.span(),
+                format!("{what} is not a valid URL: {}", crate::text::url_problem(e)),
+            );
             None
         }
     }

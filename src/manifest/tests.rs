@@ -470,6 +470,33 @@ fn title_is_for_attestations_only() {
 }
 
 #[test]
+fn an_unparsable_url_is_explained_in_a_user_s_words() {
+    for (url, says) in [
+        (
+            "https://api.example.com:99999/",
+            "its port is not a number from 0 to 65535",
+        ),
+        ("https://[::1/", "its host is not a valid IPv6 address"),
+        (
+            "https://api example.com/",
+            "its host is not a valid host name",
+        ),
+        ("https://exa<mple.com/", "its host is not a valid host name"),
+        ("https:///", "it has no host"),
+    ] {
+        let d = single(&format!("{HEAD}base_url = {url:?}\n"));
+        assert!(
+            d.message
+                .contains(&format!("`base_url` is not a valid URL: {says}"))
+                || d.message.contains(&format!("`base_url` {says}")),
+            "{url}: {}",
+            d.message
+        );
+        assert!(!d.message.contains("relative URL"), "{}", d.message);
+    }
+}
+
+#[test]
 fn env_values_are_checked() {
     let text = "version = 1\n\
 [env.a]\ntier = \"prod\"\nbase_url = \"ftp://example.com\"\nwebhook_url = \"not a url\"\nsimulator = \"yes\"\n\
@@ -481,7 +508,7 @@ fn env_values_are_checked() {
         [
             "checks.toml:3:8: error: invalid tier `prod`: expected \"sandbox\" or \"production\"; did you mean `production`?",
             "checks.toml:4:12: error: `base_url` must be an http:// or https:// URL, found scheme `ftp`",
-            "checks.toml:5:15: error: `webhook_url` is not a valid URL: relative URL without a base",
+            "checks.toml:5:15: error: `webhook_url` is not a valid URL: it is not an absolute URL; write the whole address, e.g. \"https://api.example.com/\"",
             "checks.toml:6:13: error: invalid type for `simulator`: expected a boolean (true or false), found a string",
             "checks.toml:9:1: error: `scenario` only applies to an env with `simulator = true`",
             &format!(

@@ -126,9 +126,7 @@ pub enum UpstreamError {
     #[error("{0}: unsupported scheme `{1}` (use https://)")]
     Scheme(Url, String),
     /// `--upstream` is neither `sim` nor an absolute URL.
-    #[error(
-        "`{input}` is neither `sim` nor an absolute URL ({reason}), e.g. https://sandbox-api.octopuscards.io"
-    )]
+    #[error("`{input}` is neither `sim` nor a valid URL: {reason}")]
     NotAUrl {
         /// What was given.
         input: String,
@@ -174,7 +172,7 @@ impl std::str::FromStr for Upstream {
         }
         let url = Url::parse(s).map_err(|e| UpstreamError::NotAUrl {
             input: s.to_string(),
-            reason: e.to_string(),
+            reason: crate::text::url_problem(e).to_string(),
         })?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
             return Err(UpstreamError::NotHttp(s.to_string()));

@@ -1,5 +1,6 @@
 //! Messages that say what is wrong and how to fix it: unset and empty credentials,
-//! URLs written without a scheme, a missing manifest, and near-miss flag values.
+//! URLs written without a scheme or that do not parse, a missing manifest, and
+//! near-miss flag values.
 
 use crate::support::*;
 
@@ -98,6 +99,41 @@ fn webhook_send_urls_without_a_scheme_suggest_https() {
             assert!(!r.stderr.contains(raw), "{url}: {}", r.stderr);
         }
     }
+}
+
+#[test]
+fn urls_that_do_not_parse_are_explained_not_quoted_from_the_parser() {
+    let r = run(golive()
+        .args([
+            "webhook",
+            "send",
+            "--url",
+            "not a url",
+            "--secret-env",
+            "GL_MSG_WH",
+        ])
+        .env("GL_MSG_WH", "whsec-messages-test-0001"));
+    assert_usage(&r, &["--url not a url", "not an absolute URL", "https://"]);
+    let r = run_args(&["proxy", "--upstream", "http://127.0.0.1:99999/"]);
+    assert_usage(&r, &["--upstream", "its port is not a number"]);
+    let dir = tempdir();
+    let m = write_manifest(
+        dir.path(),
+        "version = 1\n[env.x]\ntier = \"sandbox\"\nbase_url = \"not a url\"\n[[check]]\nid = \"c\"\nkind = \"credentials\"\n",
+    );
+    let r = run_args(&["validate", "-m", m.to_str().unwrap()]);
+    assert_usage(
+        &r,
+        &[
+            ":4:12:",
+            "`base_url` is not a valid URL: it is not an absolute URL",
+        ],
+    );
+    assert!(
+        !r.stderr.contains("relative URL without a base"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
