@@ -353,7 +353,7 @@ pub(crate) async fn run_once(
     let mut p = prepare(m, env, args, today, several).await?;
     for planned in &mut p.planned {
         if planned.skip.is_none() && !planned.spec.settings.runs_in_watch() {
-            planned.skip = Some("client_retry never runs in watch mode".into());
+            planned.skip = Some(format!("{} never runs in watch mode", planned.spec.kind));
         }
     }
     let opts = run_options(args, today);
