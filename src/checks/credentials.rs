@@ -7,10 +7,8 @@
 
 use url::Host;
 
-use futures_util::future::BoxFuture;
-
 use super::{
-    Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, Target, evidence, settings,
+    CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, NoSettings, Target, evidence, settings,
 };
 use crate::codes;
 use crate::finding::{Finding, Level};
@@ -19,14 +17,20 @@ use crate::octopus::{ApiError, is_loopback_host};
 use crate::secret::{Secret, SecretError, SecretRef};
 use crate::tier::Tier;
 
-/// `kind = "credentials"`: no settings of its own.
+/// `kind = "credentials"`: no keys of its own.
 pub const KIND: Kind = Kind {
     def: KindDef {
         name: "credentials",
         about: "the env's key and secret are well formed, paired with the right host, and log in",
         keys: &[],
         default_timeout: DEFAULT_CHECK_TIMEOUT,
-        parse: |_| settings(CredentialsCheck),
+        parse: |_| {
+            settings(NoSettings {
+                title: "Credentials match the host and log in",
+                run: |ctx| Box::pin(run(ctx)),
+                reports_login: true,
+            })
+        },
     },
     codes: CODES,
     evidence_about: "What the credentials check saw.",
@@ -107,28 +111,6 @@ codes::declare_codes! {
         "golive shares the account's rate limits with the live integration; it waits as Retry-After says but will not exceed its check's timeout.",
         "Run golive again once traffic is lower, or raise the check's timeout above the Retry-After the API sends.",
         Some(codes::DOCS_RATE) }
-}
-
-/// The `credentials` check (it has no settings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CredentialsCheck;
-
-impl Check for CredentialsCheck {
-    fn title(&self, _id: &str) -> String {
-        "Credentials match the host and log in".into()
-    }
-
-    fn run<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
-        Box::pin(run(ctx))
-    }
-
-    fn reports_login(&self) -> bool {
-        true
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
 }
 
 /// Runs the credentials check.

@@ -13,9 +13,9 @@ use ipnet::IpNet;
 use reqwest::Url;
 use tokio::time::Instant;
 
-use futures_util::future::BoxFuture;
-
-use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, evidence, settings};
+use super::{
+    CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, NoSettings, evidence, settings,
+};
 use crate::codes;
 use crate::finding::{Finding, Level};
 use crate::manifest::EgressIpSpec;
@@ -42,14 +42,20 @@ pub struct EgressFacts {
     pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
-/// `kind = "egress"`: no settings of its own.
+/// `kind = "egress"`: no keys of its own.
 pub const KIND: Kind = Kind {
     def: KindDef {
         name: "egress",
         about: "the egress address is inside the allowlist, and the allowlist itself is sane",
         keys: &[],
         default_timeout: DEFAULT_CHECK_TIMEOUT,
-        parse: |_| settings(EgressCheck),
+        parse: |_| {
+            settings(NoSettings {
+                title: "Egress IP is inside the allowlist",
+                run: |ctx| Box::pin(run(ctx)),
+                reports_login: false,
+            })
+        },
     },
     codes: CODES,
     evidence_about: "The allowlist, the egress addresses and the API's own verdict.",
@@ -97,24 +103,6 @@ codes::declare_codes! {
         "The allowlist is optional but recommended: without it, leaked production credentials work from any address.",
         "If production runs from fixed addresses (VPC NAT gateways, bare metal), give their CIDRs to your account manager and list them in egress_allowlist. Skip it only for workloads with ephemeral public IPs.",
         Some(codes::DOCS_PRODUCTION) }
-}
-
-/// The `egress` check (it has no settings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EgressCheck;
-
-impl Check for EgressCheck {
-    fn title(&self, _id: &str) -> String {
-        "Egress IP is inside the allowlist".into()
-    }
-
-    fn run<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
-        Box::pin(run(ctx))
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
 }
 
 /// Runs the egress check.

@@ -262,6 +262,44 @@ pub trait Check: std::fmt::Debug + Send + Sync + 'static {
     fn as_any(&self) -> &dyn std::any::Any;
 }
 
+/// The settings of a kind that has no keys of its own (credentials, egress, ...):
+/// its title in reports and its run.
+#[derive(Clone, Copy)]
+pub struct NoSettings {
+    /// The check's title in reports.
+    pub title: &'static str,
+    /// Runs the check.
+    pub run: fn(&CheckContext) -> BoxFuture<'_, CheckOutcome>,
+    /// See [`Check::reports_login`].
+    pub reports_login: bool,
+}
+
+impl std::fmt::Debug for NoSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NoSettings")
+            .field("title", &self.title)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Check for NoSettings {
+    fn title(&self, _id: &str) -> String {
+        self.title.to_string()
+    }
+
+    fn run<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
+        (self.run)(ctx)
+    }
+
+    fn reports_login(&self) -> bool {
+        self.reports_login
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 /// The settings of one check, whatever its kind.
 pub type Settings = Arc<dyn Check>;
 /// A manifest of golive's check kinds.

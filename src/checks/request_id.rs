@@ -4,22 +4,28 @@
 //! needs them to come back unchanged. One harmless GET (the currency list) carries a
 //! fresh KSUID; the answer's `X-Request-Id` must be the same value.
 
-use futures_util::future::BoxFuture;
-
-use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, evidence, settings};
+use super::{
+    CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, NoSettings, evidence, settings,
+};
 use crate::codes;
 use crate::finding::Finding;
 use crate::manifest::KindDef;
 use crate::octopus::ApiError;
 
-/// `kind = "request_id"`: no settings of its own.
+/// `kind = "request_id"`: no keys of its own.
 pub const KIND: Kind = Kind {
     def: KindDef {
         name: "request_id",
         about: "the API echoes the X-Request-Id the integration sends",
         keys: &[],
         default_timeout: DEFAULT_CHECK_TIMEOUT,
-        parse: |_| settings(RequestIdCheck),
+        parse: |_| {
+            settings(NoSettings {
+                title: "Request ids round-trip",
+                run: |ctx| Box::pin(run(ctx)),
+                reports_login: false,
+            })
+        },
     },
     codes: CODES,
     evidence_about: "The X-Request-Id sent and the one returned.",
@@ -42,24 +48,6 @@ codes::declare_codes! {
         "Support traces requests by id; if your own ids do not come back (a proxy rewrites them, or they are not KSUID-compatible), your logs and Octopus's cannot be matched in an incident.",
         "Send KSUID-format ids (base62, under 64 characters) and make sure no proxy between you and Octopus strips or rewrites X-Request-Id. Log the id that comes back.",
         Some("https://octopus-docs.pages.dev/docs/best-practices/observability") }
-}
-
-/// The `request_id` check (it has no settings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RequestIdCheck;
-
-impl Check for RequestIdCheck {
-    fn title(&self, _id: &str) -> String {
-        "Request ids round-trip".into()
-    }
-
-    fn run<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
-        Box::pin(run(ctx))
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
 }
 
 /// Runs the request-id check.

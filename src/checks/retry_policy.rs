@@ -6,22 +6,28 @@
 
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
-
-use super::{Check, CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, evidence, settings};
+use super::{
+    CheckContext, CheckOutcome, DEFAULT_CHECK_TIMEOUT, Kind, NoSettings, evidence, settings,
+};
 use crate::codes;
 use crate::finding::{Finding, Level};
 use crate::manifest::ClientSpec;
 use crate::manifest::KindDef;
 
-/// `kind = "retry_policy"`: no settings of its own.
+/// `kind = "retry_policy"`: no keys of its own.
 pub const KIND: Kind = Kind {
     def: KindDef {
         name: "retry_policy",
         about: "the [client] table's timeouts, retries and backoff follow the go-live checklist",
         keys: &[],
         default_timeout: DEFAULT_CHECK_TIMEOUT,
-        parse: |_| settings(RetryPolicyCheck),
+        parse: |_| {
+            settings(NoSettings {
+                title: "Client retry policy follows the checklist",
+                run: |ctx| Box::pin(run(ctx)),
+                reports_login: false,
+            })
+        },
     },
     codes: CODES,
     evidence_about: "The [client] table as judged.",
@@ -91,24 +97,6 @@ codes::declare_codes! {
         "Support needs the request id of a failed call; without it an incident investigation starts from timestamps and guesses.",
         "Log the X-Request-Id of every response, success or failure, next to your own trace id.",
         Some("https://octopus-docs.pages.dev/docs/best-practices/observability") }
-}
-
-/// The `retry_policy` check (it has no settings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicyCheck;
-
-impl Check for RetryPolicyCheck {
-    fn title(&self, _id: &str) -> String {
-        "Client retry policy follows the checklist".into()
-    }
-
-    fn run<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
-        Box::pin(run(ctx))
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
 }
 
 /// Runs the retry-policy check.
